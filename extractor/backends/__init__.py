@@ -1,0 +1,1 @@
+"""Backends: the offline rules pipeline and OpenAI-compatible LLMs."""

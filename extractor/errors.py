@@ -1,0 +1,58 @@
+"""One exception root for the whole tool; the CLI maps these to exit codes."""
+
+from __future__ import annotations
+
+
+class ExtractorError(Exception):
+    """Root of every error this package raises on purpose."""
+
+    #: Short, stable name written into error lines of a run.
+    kind = "extractor_error"
+
+
+class ConfigError(ExtractorError):
+    """Settings are missing or contradict each other (exit code 2)."""
+
+    kind = "config_error"
+
+
+class InputError(ExtractorError):
+    """An article could not be read or is not usable text."""
+
+    kind = "input_error"
+
+
+class BackendError(ExtractorError):
+    """The backend failed after its retries (transport, refusal, truncation)."""
+
+    kind = "backend_error"
+
+
+class BackendRefusal(BackendError):
+    """The model refused to answer."""
+
+    kind = "refusal"
+
+
+class OutputTruncated(BackendError):
+    """The model stopped at its token limit (`finish_reason: length`)."""
+
+    kind = "truncated"
+
+
+class OutputInvalid(ExtractorError):
+    """The backend's answer never validated against the record schema."""
+
+    kind = "output_invalid"
+
+
+class ModelNotInstalled(ConfigError):
+    """The offline backend's spaCy pipeline is not installed."""
+
+    kind = "model_not_installed"
+
+
+class GoldError(ExtractorError):
+    """A gold or predictions file is malformed (exit code 2 in `extract eval`)."""
+
+    kind = "gold_error"

@@ -1,0 +1,253 @@
+"""The event record: one public, typed contract shared by backends, gold and the eval.
+
+Two layers:
+
+* ``EventDraft`` is what a backend produces: facts with verbatim evidence *quotes*.
+  It is the part an LLM is asked for, so it must stay valid for OpenAI's strict
+  structured outputs (see :func:`llm_json_schema`).
+* ``EventRecord`` is what the tool writes: the draft after grounding (every quote
+  aligned to character offsets in the article), normalisation (canonical names,
+  resolved dates) and provenance.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EventType = Literal[
+    "agreement_signed",
+    "ceasefire",
+    "talks",
+    "visit",
+    "sanctions",
+    "attack",
+    "statement",
+    "other",
+]
+EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
+
+PartyType = Literal["state", "organisation", "person", "group"]
+PartyRole = Literal["signatory", "participant", "mediator", "representative"]
+DatePrecision = Literal["day", "month", "year"]
+MatchMethod = Literal["exact", "normalized", "fuzzy", "unverified"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- drafts
+
+
+class PartyDraft(_Strict):
+    name: str = Field(description="Canonical name, e.g. 'North Korea', 'Vladimir Putin'.")
+    type: PartyType
+    role: PartyRole
+    aliases: list[str] = Field(description="Other names the article uses for this party.")
+    represents: str | None = Field(description="For a person: the state or body they act for.")
+    evidence: str = Field(description="Shortest verbatim quote from the article showing this.")
+
+
+class TermDraft(_Strict):
+    statement: str = Field(description="One provision or agreed measure, as reported.")
+    evidence: str
+
+
+class AllegationDraft(_Strict):
+    alleged_by: list[str] = Field(description="Who makes the allegation (canonical names).")
+    accused: list[str] = Field(description="Who is accused (canonical names).")
+    claim: str = Field(description="What is alleged, as a short statement.")
+    evidence: str
+
+
+class DenialDraft(_Strict):
+    denied_by: list[str]
+    claim: str = Field(description="What is denied.")
+    allegation: int | None = Field(
+        description="Index into `allegations` of the allegation this denial answers, or null."
+    )
+    evidence: str
+
+
+class DateDraft(_Strict):
+    phrase: str = Field(description="The words the date was read from, e.g. 'on Wednesday'.")
+    value: str | None = Field(description="ISO date: YYYY-MM-DD, YYYY-MM or YYYY; null if unknown.")
+    evidence: str
+
+
+class LocationDraft(_Strict):
+    name: str
+    evidence: str
+
+
+class EventDraft(_Strict):
+    """The article's main event, as a backend reports it (quotes not yet grounded)."""
+
+    title: str = Field(description="A short neutral title for the event.")
+    summary: str = Field(description="Two to four sentences summarising the event.")
+    event_type: EventType
+    date: DateDraft | None
+    location: LocationDraft | None
+    parties: list[PartyDraft]
+    treaty_terms: list[TermDraft]
+    allegations: list[AllegationDraft]
+    denials: list[DenialDraft]
+
+
+# -------------------------------------------------------------------------- records
+
+
+class Evidence(_Strict):
+    """A verbatim quote and where it stands in the article text."""
+
+    quote: str
+    start: int | None = None
+    end: int | None = None
+    verified: bool = False
+    method: MatchMethod = "unverified"
+    score: float | None = Field(default=None, description="Fuzzy similarity 0-100.")
+
+
+class Party(_Strict):
+    name: str
+    type: PartyType
+    role: PartyRole
+    aliases: list[str] = Field(default_factory=list)
+    represents: str | None = None
+    evidence: Evidence
+
+
+class TreatyTerm(_Strict):
+    statement: str
+    evidence: Evidence
+
+
+class Allegation(_Strict):
+    alleged_by: list[str]
+    accused: list[str]
+    claim: str
+    evidence: Evidence
+
+
+class Denial(_Strict):
+    denied_by: list[str]
+    claim: str
+    allegation: int | None = None
+    evidence: Evidence
+
+
+class EventDate(_Strict):
+    value: str | None = Field(description="ISO date at `precision`; null when it cannot be resolved.")
+    precision: DatePrecision | None
+    phrase: str
+    evidence: Evidence
+
+
+class Location(_Strict):
+    name: str
+    evidence: Evidence
+
+
+class Usage(_Strict):
+    """Tokens and calls spent on one article, counted across retries and re-asks."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    requests: int = 0
+    retries: int = 0
+    reasks: int = 0
+    cost_usd: float | None = None
+
+    def __add__(self, other: Usage) -> Usage:
+        cost = None
+        if self.cost_usd is not None or other.cost_usd is not None:
+            cost = (self.cost_usd or 0.0) + (other.cost_usd or 0.0)
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            requests=self.requests + other.requests,
+            retries=self.retries + other.retries,
+            reasks=self.reasks + other.reasks,
+            cost_usd=cost,
+        )
+
+
+class PromptRef(_Strict):
+    name: str
+    version: str
+    sha256: str
+
+
+class Provenance(_Strict):
+    article_id: str
+    article_sha256: str
+    backend: str
+    model: str
+    prompt: PromptRef | None = None
+    created_at: str
+    usage: Usage = Field(default_factory=Usage)
+    cached: bool = False
+    chunks: int = 1
+    extractor_version: str
+
+
+class EventRecord(_Strict):
+    """One article's main event, grounded and normalised. The tool's output contract."""
+
+    title: str
+    summary: str
+    event_type: EventType
+    date: EventDate | None = None
+    location: Location | None = None
+    parties: list[Party] = Field(default_factory=list)
+    treaty_terms: list[TreatyTerm] = Field(default_factory=list)
+    allegations: list[Allegation] = Field(default_factory=list)
+    denials: list[Denial] = Field(default_factory=list)
+    provenance: Provenance | None = None
+
+    def evidence_items(self) -> list[Evidence]:
+        """Every evidence object in the record, in field order."""
+        items: list[Evidence] = []
+        if self.date is not None:
+            items.append(self.date.evidence)
+        if self.location is not None:
+            items.append(self.location.evidence)
+        for group in (self.parties, self.treaty_terms, self.allegations, self.denials):
+            items.extend(item.evidence for item in group)
+        return items
+
+
+class ErrorInfo(_Strict):
+    type: str
+    message: str
+
+
+# ------------------------------------------------------------- strict LLM schema
+
+# Keywords OpenAI's strict structured outputs reject or ignore; pydantic emits some.
+_UNSUPPORTED_KEYWORDS = {"default", "title", "examples", "format", "minLength", "maxLength"}
+
+
+def _strictify(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {k: _strictify(v) for k, v in node.items() if k not in _UNSUPPORTED_KEYWORDS}
+        if out.get("type") == "object" and "properties" in out:
+            out["required"] = list(out["properties"])
+            out["additionalProperties"] = False
+        return out
+    if isinstance(node, list):
+        return [_strictify(v) for v in node]
+    return node
+
+
+def llm_json_schema() -> dict[str, Any]:
+    """JSON Schema of `EventDraft`, valid for OpenAI strict structured outputs."""
+    return _strictify(copy.deepcopy(EventDraft.model_json_schema()))
+
+
+def record_json_schema() -> dict[str, Any]:
+    """JSON Schema of the full output record (what `extract schema` prints)."""
+    return EventRecord.model_json_schema()
