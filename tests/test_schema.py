@@ -16,7 +16,7 @@ def _walk_objects(node: Any, path: str = "$") -> list[tuple[str, dict[str, Any]]
     if isinstance(node, dict):
         found.append((path, node))
         for key, value in node.items():
-            if key == "properties":
+            if key in ("properties", "$defs"):
                 for name, sub in value.items():
                     found += _walk_objects(sub, f"{path}.{name}")
             elif isinstance(value, dict | list):
