@@ -140,7 +140,7 @@ class Denial(_Strict):
 
 
 class EventDate(_Strict):
-    value: str | None = Field(description="ISO date at `precision`; null when it cannot be resolved.")
+    value: str | None = Field(description="ISO date at `precision`; null if unresolvable.")
     precision: DatePrecision | None
     phrase: str
     evidence: Evidence

@@ -1,0 +1,125 @@
+"""Align evidence quotes to the article: exact, then normalised, then fuzzy.
+
+A quote that cannot be found is kept and marked unverified; callers count it, never drop it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from rapidfuzz import fuzz
+
+from extractor.schema import Evidence
+
+#: Fuzzy matches below this similarity (0-100) leave the quote unverified.
+FUZZY_THRESHOLD = 90.0
+#: Quotes shorter than this (after normalising) are too weak to verify fuzzily.
+MIN_FUZZY_CHARS = 12
+
+_FOLD = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "‛": "'",
+        "`": "'",
+        "´": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‟": '"',
+        "«": '"',
+        "»": '"',
+        "–": "-",
+        "—": "-",
+        "‑": "-",
+        "‒": "-",
+        "−": "-",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+    }
+)
+_SPACE = re.compile(r"\s+")
+
+
+def _normalise_with_map(text: str) -> tuple[str, list[int]]:
+    """Fold quotes, dashes, case and runs of white space; keep each output char's source index."""
+    chars: list[str] = []
+    index: list[int] = []
+    previous_space = False
+    for i, ch in enumerate(text):
+        folded = unicodedata.normalize("NFKC", ch.translate(_FOLD)).lower()
+        for out in folded:
+            if out.isspace():
+                if previous_space:
+                    continue
+                out = " "
+                previous_space = True
+            else:
+                previous_space = False
+            chars.append(out)
+            index.append(i)
+    return "".join(chars), index
+
+
+def normalise_text(text: str) -> str:
+    """The folded form used for matching (quotes, dashes, case, white space)."""
+    return _normalise_with_map(text)[0]
+
+
+def ground_quote(quote: str, text: str, start: int = 0, end: int | None = None) -> Evidence:
+    """Find `quote` in `text[start:end]`, else anywhere in `text`; offsets index `text`."""
+    windows = [(start, len(text) if end is None else end)]
+    if windows[0] != (0, len(text)):
+        windows.append((0, len(text)))
+    for lo, hi in windows:
+        evidence = _ground_in(quote, text, lo, hi)
+        if evidence.verified:
+            return evidence
+    return Evidence(quote=quote)
+
+
+def _ground_in(quote: str, text: str, lo: int, hi: int) -> Evidence:
+    needle = quote.strip()
+    if not needle:
+        return Evidence(quote=quote)
+    found = text.find(needle, lo, hi)
+    if found >= 0:
+        return Evidence(
+            quote=quote,
+            start=found,
+            end=found + len(needle),
+            verified=True,
+            method="exact",
+            score=100.0,
+        )
+
+    region = text[lo:hi]
+    hay, hay_map = _normalise_with_map(region)
+    pin = _SPACE.sub(" ", normalise_text(needle)).strip()
+    if not pin or not hay:
+        return Evidence(quote=quote)
+    at = hay.find(pin)
+    if at >= 0:
+        s, e = lo + hay_map[at], lo + hay_map[at + len(pin) - 1] + 1
+        return Evidence(
+            quote=quote, start=s, end=e, verified=True, method="normalized", score=100.0
+        )
+
+    if len(pin) < MIN_FUZZY_CHARS:
+        return Evidence(quote=quote)
+    alignment = fuzz.partial_ratio_alignment(pin, hay, score_cutoff=FUZZY_THRESHOLD)
+    if alignment is None or alignment.dest_end <= alignment.dest_start:
+        return Evidence(quote=quote)
+    s = lo + hay_map[alignment.dest_start]
+    e = lo + hay_map[alignment.dest_end - 1] + 1
+    # The alignment window has the quote's length; widen it to whole words.
+    while s > lo and text[s - 1].isalnum():
+        s -= 1
+    while e < hi and text[e].isalnum():
+        e += 1
+    return Evidence(
+        quote=quote, start=s, end=e, verified=True, method="fuzzy", score=round(alignment.score, 1)
+    )
