@@ -13,6 +13,7 @@ import typer
 from extractor.cli import eval as eval_cmd
 from extractor.cli import run as run_cmd
 from extractor.cli import schema as schema_cmd
+from extractor.cli import show as show_cmd
 
 app = typer.Typer(
     name="extract",
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.command("run")(run_cmd.run)
 app.command("eval")(eval_cmd.eval_)
 app.command("schema")(schema_cmd.schema)
+app.command("show")(show_cmd.show)
 
 
 def main() -> None:

@@ -1,0 +1,63 @@
+"""`extract show`: read a run's JSON Lines and print each result for a person."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from extractor.schema import EventRecord, Evidence
+
+
+def _mark(evidence: Evidence) -> str:
+    return "✓" if evidence.verified else "✗ unverified"
+
+
+def render_record(article_id: str, record: EventRecord) -> str:
+    """A compact, readable view of one record, each fact with its evidence status."""
+    lines = [f"── {article_id}: {record.title}  [{record.event_type}]", f"   {record.summary}"]
+    if record.date:
+        lines.append(f"   date: {record.date.value or 'unresolved'} ({record.date.phrase!r})")
+    if record.location:
+        lines.append(f"   location: {record.location.name}")
+    for party in record.parties:
+        extra = f", for {party.represents}" if party.represents else ""
+        kind = f"{party.type}, {party.role}{extra}"
+        lines.append(f"   party: {party.name} ({kind}) {_mark(party.evidence)}")
+    for term in record.treaty_terms:
+        lines.append(f"   term: {term.statement} {_mark(term.evidence)}")
+    for a in record.allegations:
+        by, against = ", ".join(a.alleged_by) or "?", ", ".join(a.accused) or "?"
+        lines.append(f"   allegation: {by} → {against}: {a.claim} {_mark(a.evidence)}")
+    for d in record.denials:
+        link = f" (answers allegation {d.allegation})" if d.allegation is not None else ""
+        who = ", ".join(d.denied_by) or "?"
+        lines.append(f"   denial: {who}: {d.claim}{link} {_mark(d.evidence)}")
+    return "\n".join(lines)
+
+
+def show(
+    results: Annotated[Path, typer.Argument(help="A JSON Lines file written by `extract run`.")],
+) -> None:
+    """Print the records of a run for reading: one block per article, facts with ✓/✗ evidence."""
+    try:
+        lines = results.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        typer.echo(f"error: cannot read {results}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            article_id = str(row["article"])
+            if "error" in row:
+                error = row["error"]
+                typer.echo(f"── {article_id}: ERROR {error.get('type')}: {error.get('message')}")
+                continue
+            typer.echo(render_record(article_id, EventRecord.model_validate(row["record"])))
+        except (ValueError, KeyError, TypeError) as exc:
+            typer.echo(f"error: {results}:{number}: not a result line ({exc})", err=True)
+            raise typer.Exit(2) from exc
