@@ -1,0 +1,233 @@
+"""Run settings, resolved once with one precedence: flag > environment > config file > default.
+
+The config file is TOML with flat keys named like the fields below (``max_retries`` or
+``max-retries``). It is ``--config FILE`` if given, else ``$EXTRACT_CONFIG``, else
+``./extract.toml`` when that exists. Relative paths in it (``cache_dir``, ``prices``) are
+relative to the file.
+
+The API key comes from ``OPENAI_API_KEY`` only: never a flag (it would sit in shell history and
+process lists) and never the config file (which gets committed). It is hidden from ``repr``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from extractor.errors import ConfigError
+
+BACKENDS = ("offline", "openai")
+OUTPUT_MODES = ("json_schema", "json_object")
+DEFAULT_CONFIG_FILE = "extract.toml"
+CONFIG_ENV = "EXTRACT_CONFIG"
+#: Articles in flight for an LLM backend when not set: API calls wait on the network, not the CPU.
+DEFAULT_LLM_CONCURRENCY = 8
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know, already validated. Build it with `Settings.resolve`."""
+
+    backend: str = "offline"
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    preset: str | None = None
+    output_mode: str | None = None
+    concurrency: int = 1
+    rpm: int | None = None
+    tpm: int | None = None
+    timeout: float | None = None
+    max_retries: int | None = None
+    max_reasks: int | None = None
+    cache: bool = True
+    cache_dir: Path = Path(".extract-cache")
+    prices: Path | None = None
+    max_chars: int = 2_000_000
+    recursive: bool = False
+    #: Where each field's value came from ("flag", "env NAME", "config FILE", "default").
+    origins: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def resolve(cls, *, environ: Mapping[str, str] | None = None, **flags: Any) -> Settings:
+        """Merge flags (None = not given), environment, config file and defaults; validate.
+
+        `flags` takes the field names plus ``config`` (a config file path). Raises `ConfigError`.
+        """
+        env = os.environ if environ is None else environ
+        unknown = set(flags) - set(_SPECS) - {"config"}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        if flags.get("api_key") is not None:
+            raise ConfigError("the API key is read from OPENAI_API_KEY only, never from a flag")
+        config_path, config = _load_config(flags.get("config"), env)
+
+        values: dict[str, Any] = {}
+        origins: dict[str, str] = {}
+        for name, spec in _SPECS.items():
+            if flags.get(name) is not None:
+                values[name] = spec.convert(flags[name], name, "flag")
+                origins[name] = "flag"
+            elif spec.env and env.get(spec.env, "").strip():
+                values[name] = spec.convert(env[spec.env].strip(), name, f"${spec.env}")
+                origins[name] = f"env {spec.env}"
+            elif name in config:
+                value = spec.convert(config[name], name, str(config_path))
+                if isinstance(value, Path) and config_path is not None:
+                    value = config_path.parent / value
+                values[name] = value
+                origins[name] = f"config {config_path}"
+            else:
+                origins[name] = "default"
+
+        if values.get("preset") and "backend" not in values:
+            # A preset names an OpenAI-compatible server, so it implies that backend.
+            values["backend"] = "openai"
+            origins["backend"] = origins["preset"]
+        if values.get("preset") and values.get("backend") == "offline":
+            raise ConfigError("--preset applies to the openai backend, not to the offline one")
+        if "concurrency" not in values:
+            offline = values.get("backend", cls.backend) == "offline"
+            values["concurrency"] = _cpu_count() if offline else DEFAULT_LLM_CONCURRENCY
+        return cls(**values, origins=origins)
+
+    def with_changes(self, **changes: Any) -> Settings:
+        """A copy with some fields replaced (values are trusted: use for tests and internal use)."""
+        return replace(self, **changes)
+
+    def describe(self) -> str:
+        """One line per setting with where it came from; the API key shows only as set/unset."""
+        lines = []
+        for item in fields(self):
+            if item.name == "origins":
+                continue
+            value = getattr(self, item.name)
+            if item.name == "api_key":
+                value = "(set)" if value else "(unset)"
+            lines.append(f"{item.name} = {value}  [{self.origins.get(item.name, 'default')}]")
+        return "\n".join(lines)
+
+
+def _cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# ---------------------------------------------------------------------- specs
+
+
+@dataclass(frozen=True)
+class _Spec:
+    convert: Callable[[Any, str, str], Any]
+    env: str | None = None
+
+
+def _text(choices: tuple[str, ...] | None = None) -> Callable[[Any, str, str], Any]:
+    def convert(value: Any, name: str, origin: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise _invalid(name, value, origin, "must be a non-empty string")
+        if choices is not None and value not in choices:
+            raise _invalid(name, value, origin, f"must be one of {', '.join(choices)}")
+        return value.strip()
+
+    return convert
+
+
+def _number(cast: type[int] | type[float], minimum: float) -> Callable[[Any, str, str], Any]:
+    def convert(value: Any, name: str, origin: str) -> int | float:
+        if isinstance(value, bool):
+            raise _invalid(name, value, origin, "must be a number")
+        try:
+            number = cast(value)
+        except (TypeError, ValueError):
+            expected = "an integer" if cast is int else "a number"
+            raise _invalid(name, value, origin, f"must be {expected}") from None
+        if cast is int and isinstance(value, float) and value != number:
+            raise _invalid(name, value, origin, "must be an integer")
+        if number < minimum:
+            raise _invalid(name, value, origin, f"must be at least {minimum:g}")
+        return number
+
+    return convert
+
+
+def _flag(value: Any, name: str, origin: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise _invalid(name, value, origin, "must be true or false")
+
+
+def _path(value: Any, name: str, origin: str) -> Path:
+    if not isinstance(value, str | os.PathLike) or not str(value).strip():
+        raise _invalid(name, value, origin, "must be a path")
+    return Path(value).expanduser()
+
+
+def _invalid(name: str, value: Any, origin: str, why: str) -> ConfigError:
+    return ConfigError(f"invalid {name} {value!r} (from {origin}): {why}")
+
+
+_SPECS: dict[str, _Spec] = {
+    "backend": _Spec(_text(BACKENDS), "EXTRACT_BACKEND"),
+    "model": _Spec(_text(), "EXTRACT_MODEL"),
+    "base_url": _Spec(_text(), "OPENAI_BASE_URL"),
+    "api_key": _Spec(_text(), "OPENAI_API_KEY"),
+    "preset": _Spec(_text(), "EXTRACT_PRESET"),
+    "output_mode": _Spec(_text(OUTPUT_MODES), "EXTRACT_OUTPUT_MODE"),
+    "concurrency": _Spec(_number(int, 1), "EXTRACT_CONCURRENCY"),
+    "rpm": _Spec(_number(int, 1), "EXTRACT_RPM"),
+    "tpm": _Spec(_number(int, 1), "EXTRACT_TPM"),
+    "timeout": _Spec(_number(float, 0.001), "EXTRACT_TIMEOUT"),
+    "max_retries": _Spec(_number(int, 0), "EXTRACT_MAX_RETRIES"),
+    "max_reasks": _Spec(_number(int, 0), "EXTRACT_MAX_REASKS"),
+    "cache": _Spec(_flag, "EXTRACT_CACHE"),
+    "cache_dir": _Spec(_path, "EXTRACT_CACHE_DIR"),
+    "prices": _Spec(_path, "EXTRACT_PRICES"),
+    "max_chars": _Spec(_number(int, 1), "EXTRACT_MAX_CHARS"),
+    "recursive": _Spec(_flag),
+}
+
+
+# ---------------------------------------------------------------------- config file
+
+
+def _load_config(
+    flag_path: str | os.PathLike[str] | None, env: Mapping[str, str]
+) -> tuple[Path | None, dict[str, Any]]:
+    if flag_path is not None:
+        path, required = Path(flag_path), True
+    elif env.get(CONFIG_ENV, "").strip():
+        path, required = Path(env[CONFIG_ENV].strip()), True
+    else:
+        path, required = Path(DEFAULT_CONFIG_FILE), False
+    if not path.is_file():
+        if required:
+            raise ConfigError(f"config file {path} not found")
+        return None, {}
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"config file {path}: {exc}") from exc
+    config = {key.replace("-", "_"): value for key, value in raw.items()}
+    if "api_key" in config:
+        raise ConfigError(
+            f"config file {path}: api_key is not read from files; set OPENAI_API_KEY instead"
+        )
+    unknown = sorted(set(config) - set(_SPECS))
+    if unknown:
+        allowed = ", ".join(name for name in _SPECS if name != "api_key")
+        raise ConfigError(
+            f"config file {path}: unknown key(s) {', '.join(unknown)} (known: {allowed})"
+        )
+    return path, config
