@@ -1,0 +1,109 @@
+"""The usage ledger: tokens per article and per run, and what they cost.
+
+Prices are USD per million tokens, by model, in ``extractor/data/prices.json`` (or the file given
+with ``--prices``). A model missing from the table has an unknown cost (None, never a guessed 0);
+an article that spent no tokens (the offline backend, a cache hit) costs 0.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from extractor.errors import ConfigError
+from extractor.schema import Usage
+
+PER_TOKENS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per million input and output tokens."""
+
+    input: float
+    output: float
+
+
+class PriceTable:
+    """Model name -> `Price`; a dated snapshot name falls back to the longest listed prefix."""
+
+    def __init__(self, prices: dict[str, Price]) -> None:
+        self.prices = prices
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> PriceTable:
+        """Read a prices file (the packaged one when `path` is None). Raises `ConfigError`."""
+        where = str(path) if path is not None else "extractor/data/prices.json"
+        try:
+            if path is None:
+                text = resources.files("extractor.data").joinpath("prices.json").read_text("utf-8")
+            else:
+                text = path.read_text(encoding="utf-8")
+            data = json.loads(text)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"prices file {where}: {exc}") from exc
+        return cls(_parse_prices(data, where))
+
+    def lookup(self, model: str) -> Price | None:
+        """The price of `model`, trying the exact name, then its longest listed prefix."""
+        for name in (model, model.rsplit("/", 1)[-1]):
+            if name in self.prices:
+                return self.prices[name]
+            prefixes = [known for known in self.prices if name.startswith(known + "-")]
+            if prefixes:
+                return self.prices[max(prefixes, key=len)]
+        return None
+
+    def cost(self, model: str, usage: Usage) -> float | None:
+        """USD for `usage` on `model`: 0 when no tokens were spent, None for an unknown model."""
+        if usage.input_tokens == 0 and usage.output_tokens == 0:
+            return 0.0
+        price = self.lookup(model)
+        if price is None:
+            return None
+        return (usage.input_tokens * price.input + usage.output_tokens * price.output) / PER_TOKENS
+
+
+def _parse_prices(data: Any, where: str) -> dict[str, Price]:
+    models = data.get("models") if isinstance(data, dict) else None
+    if not isinstance(models, dict):
+        raise ConfigError(
+            f"prices file {where}: expected {{'models': {{name: {{input, output}}}}}}"
+        )
+    prices: dict[str, Price] = {}
+    for name, entry in models.items():
+        try:
+            price = Price(float(entry["input"]), float(entry["output"]))
+        except (TypeError, KeyError, ValueError) as exc:
+            raise ConfigError(
+                f"prices file {where}: model {name!r} needs numeric 'input' and 'output'"
+            ) from exc
+        if price.input < 0 or price.output < 0:
+            raise ConfigError(f"prices file {where}: model {name!r} has a negative price")
+        prices[name] = price
+    return prices
+
+
+@dataclass
+class UsageLedger:
+    """Run totals, safe to add to from several threads."""
+
+    prices: PriceTable
+    total: Usage = field(default_factory=lambda: Usage(cost_usd=0.0))
+    unpriced_models: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def priced(self, model: str, usage: Usage) -> Usage:
+        """`usage` with `cost_usd` filled from the price table (None if the model is unknown)."""
+        return usage.model_copy(update={"cost_usd": self.prices.cost(model, usage)})
+
+    def add(self, model: str, usage: Usage) -> None:
+        """Count one article's usage (already priced) in the run totals."""
+        with self._lock:
+            if usage.cost_usd is None:
+                self.unpriced_models.add(model)
+            self.total = self.total + usage.model_copy(update={"cost_usd": usage.cost_usd or 0.0})
