@@ -24,8 +24,10 @@ class Backend(Protocol):
 
     #: Registry name, e.g. "offline" or "openai".
     name: str
-    #: Longest article text (in characters) the backend takes in one call; None for no limit.
-    context_chars: int | None
+    @property
+    def context_chars(self) -> int | None:
+        """Longest article text (in characters) the backend takes in one call; None for no limit."""
+        ...
 
     def fingerprint(self) -> dict[str, str]:
         """Everything that changes the output: model, parameters, prompt hash, rules version."""
