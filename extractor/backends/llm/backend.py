@@ -1,0 +1,259 @@
+"""`OpenAIBackend`: one article in, a validated `EventDraft` out, over chat completions.
+
+Chat completions is the endpoint every OpenAI-compatible server speaks (OpenAI, Azure, Ollama,
+vLLM, llama.cpp, LM Studio). Structured output is requested with a strict JSON Schema, or in
+`json_object` mode with the schema written into the prompt for servers without schemas.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+from extractor.articles import Article
+from extractor.backends.base import Extraction
+from extractor.backends.llm.config import OpenAIConfig
+from extractor.backends.llm.transport import RetryPolicy, call_with_retries, scrub
+from extractor.errors import (
+    BackendError,
+    BackendRefusal,
+    ConfigError,
+    OutputInvalid,
+    OutputTruncated,
+)
+from extractor.prompts import ChatMessage, load_prompt
+from extractor.schema import EventDraft, Usage
+
+if TYPE_CHECKING:
+    import openai
+    from openai.types.chat import ChatCompletion
+
+OPENAI_HOST = "api.openai.com"
+# Sent when a local server needs no key: the SDK refuses to start without one.
+PLACEHOLDER_KEY = "not-needed"
+_MAX_ERRORS_SHOWN = 8
+_CODE_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
+
+
+class OpenAIBackend:
+    """Extracts the main event with an OpenAI-compatible chat model."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        config: OpenAIConfig,
+        client: openai.OpenAI | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self.prompt = load_prompt(config.prompt_name, config.prompt_version)
+        self._base_url = config.base_url or os.environ.get("OPENAI_BASE_URL") or None
+        self._host = urlsplit(self._base_url).netloc if self._base_url else OPENAI_HOST
+        self._api_key = self._resolve_key(client)
+        self._client = client
+        self._policy = RetryPolicy(
+            max_retries=config.max_retries, max_wait=config.max_retry_wait, sleep=sleep
+        )
+
+    @property
+    def context_chars(self) -> int:
+        """Article characters per call; the pipeline chunks longer articles."""
+        return self.config.context_chars
+
+    def fingerprint(self) -> dict[str, str]:
+        """Everything that changes the output. Never the key."""
+        ref = self.prompt.ref()
+        return {
+            "backend": self.name,
+            "model": self.config.model,
+            "base_url_host": self._host,
+            "output_mode": self.config.output_mode,
+            "temperature": repr(self.config.temperature),
+            "max_output_tokens": str(self.config.max_output_tokens),
+            "prompt": f"{ref.name}@{ref.version}",
+            "prompt_sha256": ref.sha256,
+        }
+
+    def extract(self, article: Article) -> Extraction:
+        """Ask the model, re-asking with the validation error up to `max_reasks` times."""
+        counter = _Counter()
+        messages = self._messages(article)
+        last_error = ""
+        for attempt in range(self.config.max_reasks + 1):
+            if attempt:
+                counter.reasks += 1
+            completion = self._complete(messages, counter)
+            content = self._content(completion)
+            try:
+                draft = _parse_draft(content)
+            except (json.JSONDecodeError, ValidationError) as exc:
+                last_error = _summarise(exc)
+                messages.append({"role": "assistant", "content": content})
+                messages.append(self.prompt.reask_message(last_error))
+                continue
+            return Extraction(
+                draft=draft,
+                model=completion.model or self.config.model,
+                usage=counter.usage(),
+                prompt=self.prompt.ref(),
+            )
+        raise OutputInvalid(
+            f"article {article.id}: answer still invalid after {self.config.max_reasks} "
+            f"re-asks: {self._scrub(last_error)}"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"OpenAIBackend(model={self.config.model!r}, host={self._host!r}, "
+            f"output_mode={self.config.output_mode!r})"
+        )
+
+    # ---------------------------------------------------------------- internals
+
+    def _resolve_key(self, client: openai.OpenAI | None) -> str:
+        if client is not None:
+            return str(client.api_key or "")
+        key = self.config.api_key or os.environ.get("OPENAI_API_KEY")
+        if key:
+            return key
+        if self._host == OPENAI_HOST:
+            raise ConfigError(
+                "no API key: set OPENAI_API_KEY (or api_key), or point base_url at a local server"
+            )
+        return PLACEHOLDER_KEY
+
+    def _get_client(self) -> openai.OpenAI:
+        if self._client is None:
+            import openai  # imported on first use: `import extractor` stays SDK-free and fast
+
+            # SDK retries off: transport retries happen once, in `call_with_retries`.
+            self._client = openai.OpenAI(
+                api_key=self._api_key,
+                base_url=self._base_url,
+                timeout=self.config.timeout,
+                max_retries=0,
+            )
+        return self._client
+
+    def _messages(self, article: Article) -> list[ChatMessage]:
+        messages = self.prompt.render_input(article)
+        if self.config.output_mode == "json_object":
+            system = messages[0]
+            messages[0] = {
+                "role": system["role"],
+                "content": f"{system['content']}\n\n{self.prompt.schema_instruction()}",
+            }
+        return messages
+
+    def _response_format(self) -> dict[str, Any]:
+        if self.config.output_mode == "json_object":
+            return {"type": "json_object"}
+        return {
+            "type": "json_schema",
+            "json_schema": {
+                "name": "event_draft",
+                "strict": True,
+                "schema": self.prompt.output_json_schema(),
+            },
+        }
+
+    def _complete(self, messages: list[ChatMessage], counter: _Counter) -> ChatCompletion:
+        import openai
+
+        client = self._get_client()
+        # OpenAI's own endpoints deprecate `max_tokens` (reasoning models reject it); every
+        # other compatible server knows `max_tokens`, not always `max_completion_tokens`.
+        official = self._host == OPENAI_HOST or self._host.endswith(".openai.azure.com")
+        limit = self.config.max_output_tokens
+
+        def request() -> ChatCompletion:
+            counter.requests += 1
+            completion = client.chat.completions.create(
+                model=self.config.model,
+                messages=cast(Any, list(messages)),
+                temperature=self.config.temperature,
+                response_format=cast(Any, self._response_format()),
+                max_completion_tokens=limit if official else openai.omit,
+                max_tokens=openai.omit if official else limit,
+            )
+            counter.add_tokens(completion)
+            return completion
+
+        def on_retry(_wait: float) -> None:
+            counter.retries += 1
+
+        return call_with_retries(request, self._policy, secrets=self._secrets(), on_retry=on_retry)
+
+    def _content(self, completion: ChatCompletion) -> str:
+        if not completion.choices:
+            raise BackendError("the endpoint returned no choices")
+        choice = completion.choices[0]
+        refusal = getattr(choice.message, "refusal", None)
+        if refusal or choice.finish_reason == "content_filter":
+            reason = self._scrub(refusal or "content filter")[:200]
+            raise BackendRefusal(f"model refused: {reason}")
+        if choice.finish_reason == "length":
+            raise OutputTruncated(
+                f"output stopped at max_output_tokens={self.config.max_output_tokens}; "
+                "raise it or lower context_chars"
+            )
+        return choice.message.content or ""
+
+    def _secrets(self) -> tuple[str, ...]:
+        return (self._api_key,) if self._api_key and self._api_key != PLACEHOLDER_KEY else ()
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, self._secrets())
+
+
+class _Counter:
+    """Usage summed over every request of one article, re-asks and retries included."""
+
+    def __init__(self) -> None:
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.requests = 0
+        self.retries = 0
+        self.reasks = 0
+
+    def add_tokens(self, completion: ChatCompletion) -> None:
+        if completion.usage is not None:
+            self.input_tokens += completion.usage.prompt_tokens or 0
+            self.output_tokens += completion.usage.completion_tokens or 0
+
+    def usage(self) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            requests=self.requests,
+            retries=self.retries,
+            reasks=self.reasks,
+        )
+
+
+def _parse_draft(content: str) -> EventDraft:
+    text = content.strip()
+    # Some local models wrap JSON in a Markdown fence even when asked for JSON only.
+    fenced = _CODE_FENCE.match(text)
+    if fenced:
+        text = fenced.group(1)
+    return EventDraft.model_validate(json.loads(text))
+
+
+def _summarise(exc: json.JSONDecodeError | ValidationError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+    errors = exc.errors(include_url=False, include_input=False)
+    shown = [f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in errors]
+    more = len(shown) - _MAX_ERRORS_SHOWN
+    text = "; ".join(shown[:_MAX_ERRORS_SHOWN])
+    return f"does not match the schema: {text}" + (f" (and {more} more)" if more > 0 else "")

@@ -1,0 +1,104 @@
+"""Settings of the OpenAI-compatible backend, and presets for common local servers."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from extractor.errors import ConfigError
+
+OutputMode = Literal["json_schema", "json_object"]
+OUTPUT_MODES: tuple[str, ...] = ("json_schema", "json_object")
+
+
+@dataclass(frozen=True)
+class OpenAIConfig:
+    """Everything the backend needs; one object, validated on construction."""
+
+    model: str = "gpt-4o-mini"
+    #: None -> the SDK default (OPENAI_BASE_URL, else api.openai.com).
+    base_url: str | None = None
+    #: None -> OPENAI_API_KEY; a local server may need none (a placeholder is sent then).
+    api_key: str | None = field(default=None, repr=False)
+    output_mode: OutputMode = "json_schema"
+    timeout: float = 60.0
+    #: Transport retries (429, 5xx, timeouts, dropped connections).
+    max_retries: int = 5
+    #: Validation re-asks, counted apart from transport retries.
+    max_reasks: int = 2
+    temperature: float = 0.0
+    max_output_tokens: int = 4096
+    #: Article characters per call; longer articles are chunked by the pipeline.
+    context_chars: int = 48_000
+    prompt_name: str = "event_record"
+    prompt_version: str | None = None
+    #: Longest wait between transport retries, also the cap on a server's Retry-After.
+    max_retry_wait: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.output_mode not in OUTPUT_MODES:
+            raise ConfigError(
+                f"output_mode must be one of {OUTPUT_MODES}, not {self.output_mode!r}"
+            )
+        if not self.model:
+            raise ConfigError("model must be set")
+        numbers = {
+            "timeout": self.timeout,
+            "max_output_tokens": self.max_output_tokens,
+            "context_chars": self.context_chars,
+        }
+        for name, value in numbers.items():
+            if value <= 0:
+                raise ConfigError(f"{name} must be positive, not {value}")
+        counts = {"max_retries": self.max_retries, "max_reasks": self.max_reasks}
+        for name, value in counts.items():
+            if value < 0:
+                raise ConfigError(f"{name} must be zero or more, not {value}")
+        if self.max_retry_wait < 0:
+            raise ConfigError(f"max_retry_wait must be zero or more, not {self.max_retry_wait}")
+
+    @classmethod
+    def from_preset(cls, preset: str, **overrides: Any) -> OpenAIConfig:
+        """A config for a named local server (see `PRESETS`), with explicit overrides on top."""
+        if preset not in PRESETS:
+            raise ConfigError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
+        unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown OpenAI settings {sorted(unknown)}")
+        return cls(**{**PRESETS[preset], **overrides})
+
+
+# Local OpenAI-compatible servers at their default ports. Their models run with small context
+# windows by default (Ollama: 4k tokens unless num_ctx is raised), hence the smaller chunks.
+# All four accept `response_format: json_schema` (grammar-constrained decoding).
+PRESETS: dict[str, dict[str, Any]] = {
+    "ollama": {
+        "base_url": "http://localhost:11434/v1",
+        "model": "qwen2.5:7b-instruct",
+        "context_chars": 8_000,
+        "max_output_tokens": 2048,
+        "timeout": 300.0,
+    },
+    "vllm": {
+        "base_url": "http://localhost:8000/v1",
+        "model": "Qwen/Qwen2.5-7B-Instruct",
+        "context_chars": 24_000,
+        "max_output_tokens": 2048,
+        "timeout": 300.0,
+    },
+    "llamacpp": {
+        "base_url": "http://localhost:8080/v1",
+        "model": "local",
+        "context_chars": 8_000,
+        "max_output_tokens": 2048,
+        "timeout": 600.0,
+    },
+    "lmstudio": {
+        "base_url": "http://localhost:1234/v1",
+        "model": "local-model",
+        "context_chars": 12_000,
+        "max_output_tokens": 2048,
+        "timeout": 300.0,
+    },
+}
