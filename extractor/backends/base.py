@@ -24,6 +24,7 @@ class Backend(Protocol):
 
     #: Registry name, e.g. "offline" or "openai".
     name: str
+
     @property
     def context_chars(self) -> int | None:
         """Longest article text (in characters) the backend takes in one call; None for no limit."""
