@@ -2,12 +2,114 @@
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from extractor.errors import ConfigError, ExtractorError
+from extractor.evaluation.command import EvalRequest, eval_set_name, run_eval
+
+_OUT_DIR = Path("out")
+
+
+def _run_backend(
+    backend: str, model: str | None, base_url: str | None, no_cache: bool, articles: Path
+) -> Path:
+    """Run `backend` over the articles into ``out/eval-<backend>-<set>.jsonl``; return that path."""
+    try:
+        # Imported on use: the runner (and through it every backend) is needed only here.
+        runner: Any = importlib.import_module("extractor.runner")
+        settings_module: Any = importlib.import_module("extractor.settings")
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"--backend needs the runner ({exc.name} is not available yet); run "
+            "`extract run ARTICLES --out RUN.jsonl` and pass --predictions RUN.jsonl"
+        ) from exc
+    settings = settings_module.Settings.resolve(
+        backend=backend, model=model, base_url=base_url, cache=False if no_cache else None
+    )
+    out = _OUT_DIR / f"eval-{backend}-{eval_set_name(articles)}.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    summary = runner.run([str(articles)], out, settings)
+    hits = getattr(summary, "cache_hits", None)
+    if hits is not None:
+        typer.echo(f"ran {backend} into {out} ({hits} cache hits)", err=True)
+    return out
 
 
 def eval_(
-    backend: str | None = typer.Option(None, "--backend", help="Run this backend over the set."),
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="Run this backend over the set, then score it.")
+    ] = None,
+    predictions: Annotated[
+        Path | None, typer.Option("--predictions", help="Score this `extract run` JSONL file.")
+    ] = None,
+    articles: Annotated[
+        Path, typer.Option("--articles", help="Folder of <article-id>.txt files.")
+    ] = Path("seeds"),
+    gold: Annotated[
+        Path, typer.Option("--gold", help="Folder of <article-id>.json gold records.")
+    ] = Path("evals/gold"),
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write all scores and match decisions here.")
+    ] = None,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Write JUnit XML (article x field cases).")
+    ] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write a self-contained HTML report.")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if a score fell below its baseline.")
+    ] = False,
+    bless: Annotated[
+        bool, typer.Option("--bless", help="Store these scores as the baseline.")
+    ] = False,
+    baseline: Annotated[
+        Path, typer.Option("--baseline", help="Baseline scores file.")
+    ] = Path("evals/baseline.json"),
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Backend name for the baseline key (default: provenance)."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="With --backend: ignore the response cache.")
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", help="With --backend: model name.")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="With --backend: OpenAI-compatible URL.")
+    ] = None,
 ) -> None:
-    """Score extractions against hand-labelled gold (implementation in progress)."""
-    typer.echo("not implemented yet", err=True)
-    raise typer.Exit(2)
+    """Score extractions against hand-labelled gold; print the table; gate or bless."""
+    try:
+        if (backend is None) == (predictions is None):
+            raise ConfigError("give exactly one of --backend NAME and --predictions RUN.jsonl")
+        if backend is not None:
+            predictions = _run_backend(backend, model, base_url, no_cache, articles)
+        if predictions is None:
+            raise ConfigError("no predictions to score")
+        outcome = run_eval(
+            EvalRequest(
+                predictions=predictions,
+                articles_dir=articles,
+                gold_dir=gold,
+                baseline_path=baseline,
+                name=name or backend,
+                json_out=json_out,
+                junit_out=junit,
+                html_out=html,
+                check=check,
+                bless=bless,
+            )
+        )
+    except ExtractorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(outcome.report, nl=False)
+    for note in outcome.notes:
+        typer.echo(note, err=True)
+    raise typer.Exit(outcome.exit_code)

@@ -1,0 +1,130 @@
+"""How a predicted item is paired with a gold item: name normalisation, similarity, assignment.
+
+Names are compared after canonicalisation (article aliases, then the gazetteer) and a light key
+(casefold, no leading "the", hyphens as spaces). Statements are paired one-to-one by optimal
+assignment (Hungarian algorithm) over a similarity that mixes the statement text and the overlap of
+the evidence spans in the article; pairs below `MATCH_THRESHOLD` are not matches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, utils
+from scipy.optimize import linear_sum_assignment
+
+from extractor.gazetteer import lookup
+from extractor.schema import EventRecord
+
+#: A pair whose similarity is below this is never a match (see evals/README.md).
+MATCH_THRESHOLD = 0.5
+
+
+def name_key(name: str) -> str:
+    """A name's comparison form: casefolded, no leading "the", hyphens and spaces as one space."""
+    text = name.replace("’", "'").casefold().strip()
+    text = re.sub(r"^the\s+", "", text)
+    text = re.sub(r"'s$", "", text)
+    text = re.sub(r"[\s\-‐‑–]+", " ", text)
+    return text.strip(" .,;:")
+
+
+class NameNormaliser:
+    """Maps any name an article uses for a party to one comparison key.
+
+    The gold record's parties give the article's own aliases ("Mr Putin" -> "Vladimir Putin");
+    the gazetteer gives general ones ("Pyongyang" -> "North Korea"). Article aliases win.
+    """
+
+    def __init__(self, gold: EventRecord | None = None) -> None:
+        self._aliases: dict[str, str] = {}
+        for party in gold.parties if gold is not None else []:
+            canonical = self._global(party.name)
+            for alias in [party.name, *party.aliases]:
+                self._aliases.setdefault(name_key(alias), canonical)
+
+    @staticmethod
+    def _global(name: str) -> str:
+        entry = lookup(name)
+        return name_key(entry.name if entry is not None else name)
+
+    def key(self, name: str) -> str:
+        """The canonical comparison key of `name`."""
+        return self._aliases.get(name_key(name)) or self._global(name)
+
+    def keys(self, names: Iterable[str]) -> frozenset[str]:
+        """The set of canonical keys of several names (order and repeats do not matter)."""
+        return frozenset(self.key(name) for name in names if name.strip())
+
+
+def text_similarity(a: str, b: str) -> float:
+    """Token-set similarity of two statements in [0, 1] (rapidfuzz `token_set_ratio`)."""
+    return float(fuzz.token_set_ratio(a, b, processor=utils.default_process)) / 100.0
+
+
+def span_overlap(a: tuple[int, int] | None, b: tuple[int, int] | None) -> float | None:
+    """Shared characters over the shorter span, in [0, 1]; None when either span is unknown.
+
+    Over the shorter span, so a quote that contains the other scores 1: gold quotes are the
+    shortest sufficient span and a prediction may quote the whole clause around it.
+    """
+    if a is None or b is None:
+        return None
+    shorter = min(a[1] - a[0], b[1] - b[0])
+    if shorter <= 0:
+        return None
+    shared = min(a[1], b[1]) - max(a[0], b[0])
+    return max(shared, 0) / shorter
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What matching needs of an item: its statement text and its grounded evidence span."""
+
+    text: str
+    span: tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """The similarity of one gold/predicted pair and the parts it was made of."""
+
+    value: float
+    text: float
+    evidence: float | None
+
+
+def pair_similarity(gold: Candidate, pred: Candidate) -> Similarity:
+    """Mean of text similarity and evidence overlap; the text alone when a span is unknown."""
+    text = text_similarity(gold.text, pred.text)
+    evidence = span_overlap(gold.span, pred.span)
+    value = text if evidence is None else (text + evidence) / 2
+    return Similarity(value=value, text=text, evidence=evidence)
+
+
+def similarity_matrix(
+    gold: Sequence[Candidate], pred: Sequence[Candidate]
+) -> list[list[Similarity]]:
+    """Similarity of every gold item (rows) with every predicted item (columns)."""
+    return [[pair_similarity(g, p) for p in pred] for g in gold]
+
+
+def assign(
+    scores: Sequence[Sequence[float]], threshold: float = MATCH_THRESHOLD
+) -> list[tuple[int, int]]:
+    """One-to-one pairs (gold row, predicted column) maximising total similarity above `threshold`.
+
+    Pairs below the threshold carry no weight, so the assignment never trades a match for a
+    non-match; any such pair it still returns is dropped.
+    """
+    if not scores or not scores[0]:
+        return []
+    matrix = np.asarray(scores, dtype=float)
+    weights = np.where(matrix >= threshold, matrix, 0.0)
+    rows, cols = linear_sum_assignment(weights, maximize=True)
+    return [
+        (int(r), int(c)) for r, c in zip(rows, cols, strict=True) if matrix[r, c] >= threshold
+    ]

@@ -1,0 +1,46 @@
+"""Everything one evaluation produced, as the reports and the CLI consume it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from extractor.evaluation.bootstrap import DiffInterval
+from extractor.evaluation.gate import BaselineEntry, Regression
+from extractor.evaluation.gold import GoldArticle, PredictionSet
+from extractor.evaluation.metrics import HEADLINE_METRICS, ArticleScore, SetScores
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Scores of one predictions file against one gold set, and how they compare to baseline."""
+
+    key: str
+    eval_set: str
+    predictions: PredictionSet
+    gold: dict[str, GoldArticle]
+    scores: SetScores
+    baseline: BaselineEntry | None = None
+    tolerance: dict[str, float] = field(default_factory=dict)
+    intervals: dict[str, DiffInterval] = field(default_factory=dict)
+    regressions: list[Regression] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def source(self) -> Path:
+        """The predictions file scored."""
+        return self.predictions.path
+
+    def article_regressions(self, article: ArticleScore) -> dict[str, tuple[float, float]]:
+        """Headline metrics of one article below its own baseline: metric -> (score, baseline)."""
+        if self.baseline is None:
+            return {}
+        blessed = self.baseline.per_article.get(article.article, {})
+        metrics = article.metrics()
+        found: dict[str, tuple[float, float]] = {}
+        for metric in HEADLINE_METRICS:
+            score, base = metrics.get(metric), blessed.get(metric)
+            tolerance = self.tolerance.get(metric, 0.0)
+            if score is not None and base is not None and score < base - tolerance - 1e-9:
+                found[metric] = (score, base)
+        return found
