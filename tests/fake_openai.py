@@ -1,0 +1,327 @@
+"""A small OpenAI-compatible chat-completions server for tests and benchmarks.
+
+Tests enqueue scripted replies and faults and point the real SDK at `server.base_url`; the
+server records every request it received. With an empty queue it answers with a valid
+`EventDraft` quoting the article in the request, optionally after a latency and with random
+faults (seeded), which is what a benchmark needs::
+
+    python -m tests.fake_openai --port 8765 --latency 0.2 --fault-rate 0.1 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+MODEL = "fake-model-1"
+_FENCE = re.compile(r'<article key="([0-9a-f]+)">\n(.*)\n</article key="\1">', re.DOTALL)
+_SENTENCE = re.compile(r"[^.!?\n]{20,}?[.!?]")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}(?: [A-Z][a-z]+)*\b")
+
+
+# ------------------------------------------------------------------ scripted replies
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A 200 answer. `content` is sent as is (str) or JSON-encoded (anything else)."""
+
+    content: Any = None
+    finish_reason: str = "stop"
+    refusal: str | None = None
+    prompt_tokens: int = 100
+    completion_tokens: int = 50
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class HttpError:
+    """An error status with an OpenAI-style error body."""
+
+    status: int
+    message: str = "scripted error"
+    code: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Drop:
+    """Close the connection without sending a response."""
+
+
+@dataclass(frozen=True)
+class Default:
+    """Answer with the generated valid draft (what an empty queue does)."""
+
+
+Script = Reply | HttpError | Drop | Default
+
+
+def valid_reply(draft: dict[str, Any], **kwargs: Any) -> Reply:
+    """A 200 answer carrying `draft` as JSON."""
+    return Reply(content=draft, **kwargs)
+
+
+def rate_limited(retry_after: str = "1") -> HttpError:
+    """HTTP 429 with a `Retry-After` header."""
+    return HttpError(429, "Rate limit reached", "rate_limit_exceeded", {"Retry-After": retry_after})
+
+
+def server_error() -> HttpError:
+    """HTTP 500."""
+    return HttpError(500, "The server had an error while processing your request")
+
+
+def slow(seconds: float) -> Reply:
+    """A valid default answer that starts only after `seconds` (to trip a client timeout)."""
+    return Reply(content=None, delay=seconds)
+
+
+def truncated() -> Reply:
+    """`finish_reason: length` with a half-written JSON object."""
+    return Reply(content='{"title": "Half an ans', finish_reason="length")
+
+
+def refusal(text: str = "I can't help with that.") -> Reply:
+    """A refusal in `message.refusal`."""
+    return Reply(content=None, refusal=text)
+
+
+# --------------------------------------------------------------- default answers
+
+
+def article_text(body: dict[str, Any]) -> str:
+    """The fenced article text of the last user message (the whole message if unfenced)."""
+    users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    content = str(users[-1].get("content", "")) if users else ""
+    match = _FENCE.search(content)
+    return match.group(2) if match else content
+
+
+def default_draft(text: str) -> dict[str, Any]:
+    """A valid `EventDraft` whose evidence quotes are all verbatim substrings of `text`."""
+    sentence_match = _SENTENCE.search(text)
+    sentence = sentence_match.group(0).strip() if sentence_match else text.strip()[:200]
+    quote = sentence or text[:1]
+    names = list(dict.fromkeys(_CAPITALISED.findall(text)))[:2]
+    parties = [
+        {
+            "name": name,
+            "type": "state",
+            "role": "participant",
+            "aliases": [],
+            "represents": None,
+            "evidence": name,
+        }
+        for name in names
+    ]
+    first_line = text.strip().splitlines()[0][:80] if text.strip() else "Untitled"
+    return {
+        "title": first_line,
+        "summary": quote,
+        "event_type": "other",
+        "date": None,
+        "location": None,
+        "parties": parties,
+        "treaty_terms": [],
+        "allegations": [],
+        "denials": [],
+    }
+
+
+# ------------------------------------------------------------------------ server
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server received it (header names lower-cased)."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+class FakeOpenAI:
+    """An OpenAI-compatible server on 127.0.0.1 with a queue of scripted replies and faults."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        latency: float = 0.0,
+        fault_rate: float = 0.0,
+        seed: int | None = None,
+    ) -> None:
+        self.latency = latency
+        self.fault_rate = fault_rate
+        self.requests: list[RecordedRequest] = []
+        self._queue: deque[Script] = deque()
+        self._lock = threading.Lock()
+        self._random = random.Random(seed)
+        self._stopping = threading.Event()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def enqueue(self, *scripts: Script) -> None:
+        """Answer the next requests with these, in order."""
+        with self._lock:
+            self._queue.extend(scripts)
+
+    def start(self) -> FakeOpenAI:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # wakes handlers sleeping in a scripted delay
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (the standalone mode)."""
+        try:
+            self._httpd.serve_forever()
+        finally:
+            self._httpd.server_close()
+
+    # -- request handling, called from handler threads
+
+    def _next_script(self) -> Script:
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+            if self.fault_rate and self._random.random() < self.fault_rate:
+                return self._random.choice([server_error(), rate_limited("0"), Drop()])
+        return Default()
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _sleep(self, seconds: float) -> bool:
+        """Sleep unless the server stops first; True if it is still running."""
+        return not self._stopping.wait(seconds) if seconds > 0 else True
+
+
+def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    content = reply.content
+    if content is None and reply.refusal is None:
+        content = default_draft(article_text(body))
+    if content is not None and not isinstance(content, str):
+        content = json.dumps(content)
+    return {
+        "id": f"chatcmpl-{int(time.time() * 1000)}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": str(body.get("model") or MODEL),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": reply.refusal},
+                "finish_reason": reply.finish_reason,
+                "logprobs": None,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+            "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+        },
+    }
+
+
+def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Silence the per-request stderr lines."""
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            try:
+                body = json.loads(raw or b"{}")
+            except json.JSONDecodeError:
+                body = {}
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            server._record(RecordedRequest(self.path, headers, body))
+            if self.path.rstrip("/") != "/v1/chat/completions":
+                self._send(404, {"error": {"message": f"no route {self.path}", "code": None}})
+                return
+            script = server._next_script()
+            delay = server.latency + (script.delay if isinstance(script, Reply) else 0.0)
+            if not server._sleep(delay):
+                return
+            if isinstance(script, Drop):
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if isinstance(script, HttpError):
+                error = {"message": script.message, "type": "error", "code": script.code}
+                self._send(script.status, {"error": error}, script.headers)
+                return
+            reply = script if isinstance(script, Reply) else Reply()
+            self._send(200, _completion(body, reply))
+
+        def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+                  ) -> None:
+            data = json.dumps(payload).encode("utf-8")
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client timed out and left; nothing to tell it
+
+    return Handler
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the fake server standalone until Ctrl-C."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each reply")
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of 500/429/drops")
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args(argv)
+    server = FakeOpenAI(args.port, latency=args.latency, fault_rate=args.fault_rate, seed=args.seed)
+    print(f"fake OpenAI server on {server.base_url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
