@@ -11,6 +11,7 @@ faults (seeded), which is what a benchmark needs::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import re
@@ -217,7 +218,8 @@ class FakeOpenAI:
             if self._queue:
                 return self._queue.popleft()
             if self.fault_rate and self._random.random() < self.fault_rate:
-                return self._random.choice([server_error(), rate_limited("0"), Drop()])
+                faults: list[Script] = [server_error(), rate_limited("0"), Drop()]
+                return self._random.choice(faults)
         return Default()
 
     def _record(self, request: RecordedRequest) -> None:
@@ -317,10 +319,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     server = FakeOpenAI(args.port, latency=args.latency, fault_rate=args.fault_rate, seed=args.seed)
     print(f"fake OpenAI server on {server.base_url}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
