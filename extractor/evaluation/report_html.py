@@ -20,7 +20,8 @@ h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 2em; border-top: 1p
 table { border-collapse: collapse; margin: .5em 0; }
 td, th { border: 1px solid #ddd; padding: 2px 6px; vertical-align: top; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.side { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
+table.side td { width: 45%; }
+.json { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
 pre { white-space: pre-wrap; background: #f7f7f7; padding: .5em; font-size: 12px; margin: 0; }
 .text { white-space: pre-wrap; background: #fcfcfc; border: 1px solid #ddd; padding: .75em; }
 mark.gold { background: #ffe58a; }
@@ -59,6 +60,46 @@ def mark_text(text: str, highlights: Sequence[Highlight]) -> str:
     return "".join(parts)
 
 
+_ROWS = ("title", "summary", "event_type", "date", "location", "parties", "treaty_terms",
+         "allegations", "denials")
+
+
+def _record_lines(record: EventRecord | None) -> dict[str, list[str]]:
+    """Each field of a record as short lines, for the side-by-side table."""
+    if record is None:
+        return {}
+    date = record.date
+    return {
+        "title": [record.title],
+        "summary": [record.summary],
+        "event_type": [record.event_type],
+        "date": [f"{date.value} ({date.precision}; {date.phrase!r})"] if date else [],
+        "location": [record.location.name] if record.location else [],
+        "parties": [f"{p.name} ({p.type}, {p.role})" for p in record.parties],
+        "treaty_terms": [t.statement for t in record.treaty_terms],
+        "allegations": [
+            f"{', '.join(a.alleged_by)} → {', '.join(a.accused)}: {a.claim}"
+            for a in record.allegations
+        ],
+        "denials": [f"{', '.join(d.denied_by)}: {d.claim}" for d in record.denials],
+    }
+
+
+def _side_by_side(gold: EventRecord, pred: EventRecord | None) -> str:
+    left, right = _record_lines(gold), _record_lines(pred)
+
+    def cell(lines: list[str]) -> str:
+        return "<br>".join(f"{i}. {escape(x)}" if len(lines) > 1 else escape(x)
+                           for i, x in enumerate(lines))
+
+    rows = "".join(
+        f"<tr><th>{name}</th><td>{cell(left.get(name, []))}</td>"
+        f"<td>{cell(right.get(name, []))}</td></tr>"
+        for name in _ROWS
+    )
+    return f"<table class='side'><tr><th></th><th>Gold</th><th>Prediction</th></tr>{rows}</table>"
+
+
 def _record_json(record: EventRecord | None) -> str:
     if record is None:
         return "(no record)"
@@ -93,10 +134,11 @@ def _article_section(result: EvalResult, article: ArticleScore) -> str:
 <h2>{escape(article.article)}</h2>
 {status}
 <table><tr><th>metric</th><th>score</th></tr>{rows}</table>
-<div class="side">
-<div><h3>Gold</h3><pre>{escape(_record_json(gold.record))}</pre></div>
-<div><h3>Prediction</h3><pre>{escape(_record_json(pred_record))}</pre></div>
-</div>
+<h3>Gold and prediction</h3>
+{_side_by_side(gold.record, pred_record)}
+<details><summary>Records as JSON</summary><div class="json">
+<pre>{escape(_record_json(gold.record))}</pre><pre>{escape(_record_json(pred_record))}</pre>
+</div></details>
 <h3>Decisions</h3>
 <table><tr><th>field</th><th>decision</th><th>credit</th><th>gold</th><th>prediction</th>
 <th>reason</th></tr>{decisions}</table>
