@@ -214,3 +214,25 @@ def test_predictions_backend_key_comes_from_provenance(tmp_path: Path) -> None:
     assert code == 0 and "eval openai@articles" in out
     code, out, _ = invoke("--predictions", run, "--name", "gpt", "--baseline", tmp_path / "b.json")
     assert code == 0 and "eval gpt@articles" in out
+
+
+def test_backend_option_runs_the_runner_then_scores_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import extractor.runner
+
+    calls: list[tuple[list[str], Path, str, bool]] = []
+
+    def fake_run(paths: list[str], out: Path, settings: object, **kw: object) -> object:
+        calls.append((paths, out, getattr(settings, "backend", ""), getattr(settings, "cache", 1)))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_run(out, degraded(gold_records()), backend="offline")
+        return extractor.runner.RunSummary(output=str(out), backend="offline", articles=2)
+
+    monkeypatch.setattr(extractor.runner, "run", fake_run)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = invoke("--backend", "offline", "--no-cache", "--baseline", tmp_path / "b.json")
+    assert code == 0, err
+    assert calls == [([str(ARTICLES)], Path("out/eval-offline-articles.jsonl"), "offline", False)]
+    assert "eval offline@articles" in out
+    assert next(r for r in out.splitlines() if r.startswith("allegations.f1")).split()[1] == "0.800"

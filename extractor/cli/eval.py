@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -18,24 +17,23 @@ def _run_backend(
     backend: str, model: str | None, base_url: str | None, no_cache: bool, articles: Path
 ) -> Path:
     """Run `backend` over the articles into ``out/eval-<backend>-<set>.jsonl``; return that path."""
-    try:
-        # Imported on use: the runner (and through it every backend) is needed only here.
-        runner: Any = importlib.import_module("extractor.runner")
-        settings_module: Any = importlib.import_module("extractor.settings")
-    except ModuleNotFoundError as exc:
-        raise ConfigError(
-            f"--backend needs the runner ({exc.name} is not available yet); run "
-            "`extract run ARTICLES --out RUN.jsonl` and pass --predictions RUN.jsonl"
-        ) from exc
-    settings = settings_module.Settings.resolve(
+    # Imported on use: only this path needs the runner and, through it, the backends.
+    from extractor.runner import run
+    from extractor.settings import Settings
+
+    settings = Settings.resolve(
         backend=backend, model=model, base_url=base_url, cache=False if no_cache else None
     )
     out = _OUT_DIR / f"eval-{backend}-{eval_set_name(articles)}.jsonl"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    summary = runner.run([str(articles)], out, settings)
-    hits = getattr(summary, "cache_hits", None)
-    if hits is not None:
-        typer.echo(f"ran {backend} into {out} ({hits} cache hits)", err=True)
+    if no_cache:
+        # The runner resumes from lines with the same fingerprint; a fresh run must not.
+        out.unlink(missing_ok=True)
+    summary = run([str(articles)], out, settings, retry_errors=True)
+    typer.echo(
+        f"ran {backend} over {summary.articles} articles into {out}: {summary.records} records, "
+        f"{summary.resumed} resumed, {summary.cache_hits} cache hits",
+        err=True,
+    )
     return out
 
 
