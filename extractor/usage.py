@@ -97,10 +97,6 @@ class UsageLedger:
     unpriced_models: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def priced(self, model: str, usage: Usage) -> Usage:
-        """`usage` with `cost_usd` filled from the price table (None if the model is unknown)."""
-        return usage.model_copy(update={"cost_usd": self.prices.cost(model, usage)})
-
     def add(self, model: str, usage: Usage) -> None:
         """Count one article's usage (already priced) in the run totals."""
         with self._lock:

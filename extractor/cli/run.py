@@ -1,13 +1,158 @@
-"""`extract run`: articles in, one JSON Lines result per article out."""
+"""`extract run`: articles in, one JSON Lines result per article out.
+
+Options only: settings are resolved in `extractor.settings`, the work is `extractor.runner.run`
+(imported when the command runs, so ``extract --help`` stays fast).
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from extractor.errors import ConfigError
+from extractor.settings import Settings
+
+_HELP = "\n\n".join(
+    [
+        "Extract one event record per article, as JSON Lines, in input order.",
+        "PATHS are files (.txt, .html, .htm, .jsonl), folders (their article files, sorted by "
+        "name; sub-folders with --recursive), globs, or - for standard input (JSON Lines if it "
+        'starts with "{", else one plain-text article with id "stdin").',
+        'Every input article gives exactly one line: {"article", "record", "fingerprint"} or '
+        '{"article", "error": {"type", "message"}, "fingerprint"}. Unreadable, empty, binary or '
+        "oversized input, a malformed JSON line (id FILE:LINE), a duplicate id (type "
+        "duplicate_id; the first keeps it) and a PATH that does not exist (id = PATH as typed) "
+        "each get an error line, and the run goes on. If no PATH names anything readable, "
+        "nothing runs (exit 2).",
+        "With --out FILE, an existing FILE is resumed: lines whose article and fingerprint "
+        "(article text, model, prompt, parameters) match are kept, the rest are redone, and FILE "
+        "ends with one line per article, in input order.",
+        "Settings: flag > environment > config file (--config, $EXTRACT_CONFIG or "
+        "./extract.toml) > default. The API key is read from OPENAI_API_KEY only.",
+        "Exit codes: 0 every article extracted; 1 some have error lines; 2 usage or "
+        "configuration error.",
+    ]
+)
+
+_Text = str | None
 
 
 def run(
-    paths: list[str] = typer.Argument(..., help="Files, folders, globs, or - for standard input."),
+    paths: Annotated[
+        list[str], typer.Argument(help="Files, folders, globs, or - for standard input.")
+    ],
+    out: Annotated[
+        _Text,
+        typer.Option(
+            "--out", "-o", help="Output JSON Lines file, resumed if it exists (default: stdout)."
+        ),
+    ] = None,
+    backend: Annotated[
+        _Text,
+        typer.Option(help="offline or openai (env EXTRACT_BACKEND; default: offline)."),
+    ] = None,
+    model: Annotated[_Text, typer.Option(help="LLM model (env EXTRACT_MODEL).")] = None,
+    base_url: Annotated[
+        _Text, typer.Option(help="OpenAI-compatible server URL (env OPENAI_BASE_URL).")
+    ] = None,
+    preset: Annotated[
+        _Text, typer.Option(help="Local server preset: ollama, vllm, llamacpp, lmstudio.")
+    ] = None,
+    output_mode: Annotated[
+        _Text, typer.Option(help="json_schema (strict schema) or json_object.")
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", "-j", help="Articles in flight (default: 8 for LLMs; cores offline)."
+        ),
+    ] = None,
+    rpm: Annotated[int | None, typer.Option(help="Client-side requests-per-minute limit.")] = None,
+    tpm: Annotated[int | None, typer.Option(help="Client-side tokens-per-minute limit.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds per LLM request.")] = None,
+    max_retries: Annotated[
+        int | None, typer.Option(help="Transport retries per request (429, 5xx, timeouts).")
+    ] = None,
+    max_reasks: Annotated[
+        int | None, typer.Option(help="Re-asks when an answer fails validation.")
+    ] = None,
+    cache: Annotated[
+        bool | None,
+        typer.Option("--cache/--no-cache", help="Reuse stored backend answers (default: on)."),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Answer cache folder (default: .extract-cache).")
+    ] = None,
+    prices: Annotated[
+        Path | None, typer.Option(help="Price table JSON (USD per 1M tokens per model).")
+    ] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML config file.")] = None,
+    recursive: Annotated[
+        bool | None,
+        typer.Option("--recursive/--no-recursive", "-r", help="Read sub-folders of folder PATHS."),
+    ] = None,
+    max_chars: Annotated[
+        int | None, typer.Option(help="Longest article in characters (default: 2000000).")
+    ] = None,
+    retry_errors: Annotated[
+        bool,
+        typer.Option(
+            "--retry-errors", help="When resuming, redo the articles that have error lines."
+        ),
+    ] = False,
+    progress: Annotated[
+        bool,
+        typer.Option("--progress", help="Show progress on stderr even when it is not a terminal."),
+    ] = False,
+    summary_json: Annotated[
+        Path | None, typer.Option(help="Also write the run summary to this JSON file.")
+    ] = None,
 ) -> None:
-    """Extract one event record per article (implementation in progress)."""
-    typer.echo("not implemented yet", err=True)
-    raise typer.Exit(2)
+    try:
+        settings = Settings.resolve(
+            config=config,
+            backend=backend,
+            model=model,
+            base_url=base_url,
+            preset=preset,
+            output_mode=output_mode,
+            concurrency=concurrency,
+            rpm=rpm,
+            tpm=tpm,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_reasks=max_reasks,
+            cache=cache,
+            cache_dir=cache_dir,
+            prices=prices,
+            recursive=recursive,
+            max_chars=max_chars,
+        )
+        from extractor import runner
+
+        target = None if out in (None, "-") else Path(out)
+        summary = runner.run(paths, target, settings, retry_errors=retry_errors, progress=progress)
+    except ConfigError as exc:
+        typer.echo(f"extract run: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except Exception as exc:  # a bug must still end with a message, not a traceback
+        typer.echo(f"extract run: internal error: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(summary.render(), err=True)
+    if summary_json is not None:
+        _write_json(summary_json, summary.to_dict())
+    raise typer.Exit(summary.exit_code)
+
+
+run.__doc__ = _HELP
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(temp, path)

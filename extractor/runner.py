@@ -1,0 +1,686 @@
+"""The run loop: articles in, exactly one JSON Lines result per article out, in input order.
+
+Each output line is ``{"article": ID, "record": {...}, "fingerprint": F}`` or
+``{"article": ID, "error": {"type": T, "message": M}, "fingerprint": F}``, where F is the sha256 of
+the article's sha256 and the backend fingerprint (model, prompt, parameters). Bad input (unreadable,
+empty, duplicate id...) has F = null: it is checked again on every run, which costs no model call.
+
+Order: lines follow input order (see `extractor.inputs`). A line is written, and flushed, as soon
+as it and every line before it are done, so at most ``2 x concurrency`` articles are held.
+
+Resume: when the output file exists it is read first. A half-written last line is cut off; a line
+is kept when its article id and fingerprint match this run's (so a new model or prompt redoes the
+article), unless it is an error and ``retry_errors`` is set. New lines are appended, then, if the
+file is not already exactly one line per input article in input order, it is rewritten in that
+order through a temporary file and ``os.replace``. A run killed at any moment and started again
+with the same arguments therefore ends with the same lines as an uninterrupted run.
+
+Parallelism: LLM backends run in a thread pool of ``concurrency`` threads, paced by shared
+requests- and tokens-per-minute buckets. The offline backend is CPU-bound, so with two or more
+cores and at least `OFFLINE_POOL_MIN_ARTICLES` articles to do it runs in a process pool, each
+worker building its backend (loading spaCy, about a second) once; below that, loading spaCy in
+every worker costs more than it saves, and it runs in this process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from extractor.articles import Article
+from extractor.backends.base import Backend, Extraction
+from extractor.backends.registry import create_backend
+from extractor.cache import AnswerCache, CachedBackend
+from extractor.errors import ConfigError, ExtractorError
+from extractor.inputs import ArticleReader, BadInput, Discovery, discover
+from extractor.pipeline import extract_record
+from extractor.schema import Usage
+from extractor.settings import Settings
+from extractor.usage import PriceTable, UsageLedger
+
+#: Fewest articles for which the offline backend gets a process pool (see the module docstring).
+OFFLINE_POOL_MIN_ARTICLES = 20
+#: Rough tokens of prompt, schema and answer around the article text, to pace the TPM bucket
+#: before the real count is known; corrected with the real usage after each call.
+TOKENS_OVERHEAD_ESTIMATE = 2500
+CHARS_PER_TOKEN = 4
+
+
+# ---------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One finished article: its output line and what the summary needs to know about it."""
+
+    article_id: str
+    line: str
+    kind: str  # "record", or the error type
+    unverified: int = 0
+    model: str = ""
+    usage: Usage | None = None
+    cache_hits: int = 0
+
+
+def line_fingerprint(article_sha256: str, backend_fingerprint: dict[str, str]) -> str:
+    """F of an output line: changes when the article text or anything in the backend changes."""
+    payload = article_sha256 + json.dumps(backend_fingerprint, sort_keys=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _dumps(document: dict[str, Any]) -> str:
+    # U+2028/2029 are line breaks to some readers (str.splitlines): keep one result per line.
+    text = json.dumps(document, ensure_ascii=False)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def error_outcome(article_id: str, kind: str, message: str, fingerprint: str | None) -> Outcome:
+    """The error line for one article."""
+    document = {
+        "article": article_id,
+        "error": {"type": kind, "message": message},
+        "fingerprint": fingerprint,
+    }
+    return Outcome(article_id, _dumps(document), kind)
+
+
+class _Secrets:
+    """Removes secrets (the API key) from any text about to be written."""
+
+    def __init__(self, *secrets: str | None) -> None:
+        self.secrets = tuple(s for s in secrets if s)
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+@dataclass
+class _Job:
+    """Everything needed to turn one article into an `Outcome`; one per process."""
+
+    backend: Backend
+    backend_fingerprint: dict[str, str]
+    cache: AnswerCache | None
+    prices: PriceTable
+    secrets: _Secrets
+
+    def run(self, article: Article) -> Outcome:
+        """Extract one article; every failure becomes an error outcome, never an exception."""
+        fingerprint = line_fingerprint(article.sha256, self.backend_fingerprint)
+        backend: Backend = self.backend
+        cached: CachedBackend | None = None
+        if self.cache is not None:
+            cached = CachedBackend(self.backend, self.cache, self.backend_fingerprint)
+            backend = cached
+        try:
+            record = extract_record(article, backend)
+        except ExtractorError as exc:
+            return error_outcome(article.id, exc.kind, self.secrets.scrub(str(exc)), fingerprint)
+        except Exception as exc:  # one article must never stop the run
+            message = self.secrets.scrub(f"{type(exc).__name__}: {exc}")
+            return error_outcome(article.id, "internal_error", message, fingerprint)
+        hits = cached.hits if cached is not None else 0
+        provenance = record.provenance
+        if provenance is not None:
+            cost = self.prices.cost(provenance.model, provenance.usage)
+            provenance.usage = provenance.usage.model_copy(update={"cost_usd": cost})
+            provenance.cached = cached is not None and hits > 0 and cached.misses == 0
+        document = {
+            "article": article.id,
+            "record": record.model_dump(mode="json"),
+            "fingerprint": fingerprint,
+        }
+        return Outcome(
+            article.id,
+            self.secrets.scrub(_dumps(document)),
+            "record",
+            unverified=sum(not item.verified for item in record.evidence_items()),
+            model=provenance.model if provenance is not None else "",
+            usage=provenance.usage if provenance is not None else None,
+            cache_hits=hits,
+        )
+
+
+# ---------------------------------------------------------------------- pacing
+
+
+class TokenBucket:
+    """A per-minute budget refilled continuously, shared by threads; may go into debt.
+
+    It holds up to ten seconds' worth, so a burst cannot spend a minute's budget at once. A
+    request larger than that is let through when the bucket is full, and paid for as debt.
+    """
+
+    def __init__(
+        self,
+        per_minute: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = max(1.0, per_minute / 6.0)
+        self.tokens = self.capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._stamp = clock()
+        self._lock = threading.Lock()
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    def acquire(self, amount: float) -> None:
+        """Wait until `amount` can be spent, then spend it."""
+        while True:
+            with self._lock:
+                self._refill()
+                needed = min(amount, self.capacity)
+                if self.tokens >= needed:
+                    self.tokens -= amount
+                    return
+                wait = (needed - self.tokens) / self.rate
+            self._sleep(wait)
+
+    def adjust(self, amount: float) -> None:
+        """Spend `amount` more (or give back a negative amount) once the real cost is known."""
+        with self._lock:
+            self._refill()
+            self.tokens = min(self.capacity, self.tokens - amount)
+
+
+class RateLimitedBackend:
+    """Paces calls to a backend with requests- and tokens-per-minute buckets.
+
+    Only whole `extract` calls are paced: retries and re-asks inside one call are counted
+    afterwards, from its usage, as debt that delays the next calls.
+    """
+
+    def __init__(self, backend: Backend, rpm: TokenBucket | None, tpm: TokenBucket | None) -> None:
+        self.backend = backend
+        self.name = backend.name
+        self.rpm = rpm
+        self.tpm = tpm
+
+    @property
+    def context_chars(self) -> int | None:
+        """The wrapped backend's context budget."""
+        return self.backend.context_chars
+
+    def fingerprint(self) -> dict[str, str]:
+        """The wrapped backend's fingerprint: pacing does not change answers."""
+        return self.backend.fingerprint()
+
+    def extract(self, article: Article) -> Extraction:
+        """Wait for budget, call the backend, then settle the budget with the real usage."""
+        estimate = len(article.text) // CHARS_PER_TOKEN + TOKENS_OVERHEAD_ESTIMATE
+        if self.tpm is not None:
+            self.tpm.acquire(estimate)
+        if self.rpm is not None:
+            self.rpm.acquire(1)
+        extraction = self.backend.extract(article)
+        usage = extraction.usage
+        if self.tpm is not None:
+            self.tpm.adjust(usage.input_tokens + usage.output_tokens - estimate)
+        if self.rpm is not None and usage.requests > 1:
+            self.rpm.adjust(usage.requests - 1)
+        return extraction
+
+
+# ---------------------------------------------------------------------- summary
+
+
+@dataclass
+class RunSummary:
+    """What a run did. Counts cover every line of the output; tokens and cost, this run's calls."""
+
+    output: str
+    backend: str
+    articles: int = 0
+    records: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    resumed: int = 0
+    unverified_evidence: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    requests: int = 0
+    retries: int = 0
+    reasks: int = 0
+    cost_usd: float = 0.0
+    unpriced_models: list[str] = field(default_factory=list)
+    cache_hits: int = 0
+    elapsed_s: float = 0.0
+    skipped_files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every article has a record, 1 when some have error lines."""
+        return 1 if self.errors else 0
+
+    def count(self, outcome: Outcome | _OldLine, *, resumed: bool) -> None:
+        """Add one output line to the counts."""
+        self.articles += 1
+        self.resumed += resumed
+        if outcome.kind == "record":
+            self.records += 1
+            self.unverified_evidence += outcome.unverified
+        else:
+            self.errors[outcome.kind] = self.errors.get(outcome.kind, 0) + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready data (what ``--summary-json`` writes)."""
+        data = asdict(self)
+        data["elapsed_s"] = round(self.elapsed_s, 3)
+        data["exit_code"] = self.exit_code
+        return data
+
+    def render(self) -> str:
+        """The summary as a few human-readable lines."""
+        errors = ", ".join(f"{kind} {n}" for kind, n in sorted(self.errors.items())) or "none"
+        cost = f"${self.cost_usd:.4f}"
+        if self.unpriced_models:
+            cost += f" (+ unknown for {', '.join(self.unpriced_models)}: not in the price table)"
+        lines = [
+            f"extract run: {self.articles} articles -> {self.output} ({self.backend} backend)",
+            f"  records {self.records}, errors {sum(self.errors.values())} ({errors}), "
+            f"resumed {self.resumed}",
+            f"  unverified evidence items {self.unverified_evidence}",
+            f"  tokens in {self.input_tokens}, out {self.output_tokens}, requests {self.requests}"
+            f" (retries {self.retries}, re-asks {self.reasks}), cost {cost}",
+            f"  cache hits {self.cache_hits}, elapsed {self.elapsed_s:.1f}s",
+        ]
+        if self.skipped_files:
+            shown = ", ".join(self.skipped_files[:5])
+            more = f" and {len(self.skipped_files) - 5} more" if len(self.skipped_files) > 5 else ""
+            lines.append(f"  skipped {len(self.skipped_files)} non-article files: {shown}{more}")
+        lines.extend(f"  warning: {warning}" for warning in self.warnings[:20])
+        if len(self.warnings) > 20:
+            lines.append(f"  ... and {len(self.warnings) - 20} more warnings")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- resume
+
+
+@dataclass(frozen=True)
+class _OldLine:
+    offset: int
+    length: int
+    kind: str
+    unverified: int
+
+
+def _cut_partial_line(path: Path) -> None:
+    """Truncate the file after its last newline (a killed run may have left half a line)."""
+    with path.open("r+b") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        handle.seek(size - 1)
+        if handle.read(1) == b"\n":
+            return
+        block = 1 << 16
+        position = size
+        while position > 0:
+            start = max(0, position - block)
+            handle.seek(start)
+            chunk = handle.read(position - start)
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                handle.truncate(start + newline + 1)
+                return
+            position = start
+        handle.truncate(0)
+
+
+def _index_existing(path: Path) -> dict[str, dict[str, _OldLine]]:
+    """Article id -> fingerprint -> the line to keep (a record before an error; else the latest)."""
+    index: dict[str, dict[str, _OldLine]] = {}
+    lines = parsed = 0
+    offset = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            length = len(raw) - 1  # without the newline
+            lines += 1
+            line = _parse_result_line(raw)
+            if line is not None:
+                parsed += 1
+                article_id, fingerprint, kind, unverified = line
+                if fingerprint is not None:
+                    by_fp = index.setdefault(article_id, {})
+                    previous = by_fp.get(fingerprint)
+                    if previous is None or kind == "record" or previous.kind != "record":
+                        by_fp[fingerprint] = _OldLine(offset, length, kind, unverified)
+            offset += len(raw)
+    if lines and not parsed:
+        raise ConfigError(
+            f"output file {path} exists but holds no result lines; refusing to overwrite it"
+        )
+    return index
+
+
+def _parse_result_line(raw: bytes) -> tuple[str, str | None, str, int] | None:
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(document, dict) or not isinstance(document.get("article"), str):
+        return None
+    fingerprint = document.get("fingerprint")
+    if not isinstance(fingerprint, str | None):
+        return None
+    record, error = document.get("record"), document.get("error")
+    if isinstance(record, dict):
+        return document["article"], fingerprint, "record", _count_unverified(record)
+    if isinstance(error, dict) and isinstance(error.get("type"), str):
+        return document["article"], fingerprint, error["type"], 0
+    return None
+
+
+def _count_unverified(record: dict[str, Any]) -> int:
+    count = 0
+    for key in ("date", "location"):
+        item = record.get(key)
+        if isinstance(item, dict):
+            count += not item.get("evidence", {}).get("verified", False)
+    for key in ("parties", "treaty_terms", "allegations", "denials"):
+        for item in record.get(key) or []:
+            count += not item.get("evidence", {}).get("verified", False)
+    return count
+
+
+class _FileSink:
+    """Appends lines to the output file and remembers where each input's line is."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: IO[bytes] = path.open("ab")
+        self.end = self.handle.seek(0, os.SEEK_END)
+        self.positions: list[tuple[int, int]] = []
+
+    def write(self, line: str) -> None:
+        data = line.encode("utf-8")
+        self.handle.write(data + b"\n")
+        self.handle.flush()
+        self.positions.append((self.end, len(data)))
+        self.end += len(data) + 1
+
+    def keep(self, old: _OldLine) -> None:
+        self.positions.append((old.offset, old.length))
+
+    def finish(self) -> None:
+        """Close; rewrite in input order if the file is not already exactly that."""
+        self.handle.close()
+        expected = 0
+        for offset, length in self.positions:
+            if offset != expected:
+                break
+            expected = offset + length + 1
+        else:
+            if expected == self.path.stat().st_size:
+                return
+        temp = self.path.with_name(f".{self.path.name}.rewrite.tmp")
+        with self.path.open("rb") as source, temp.open("wb") as target:
+            for offset, length in self.positions:
+                source.seek(offset)
+                target.write(source.read(length) + b"\n")
+            target.flush()
+            os.fsync(target.fileno())
+        os.replace(temp, self.path)
+
+
+class _StreamSink:
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def keep(self, old: _OldLine) -> None:
+        raise AssertionError("nothing is resumed when writing to a stream")
+
+    def finish(self) -> None:
+        self.stream.flush()
+
+
+# ---------------------------------------------------------------------- the run
+
+
+_WORKER_JOB: list[_Job] = []
+
+
+def _init_worker(settings: Settings) -> None:
+    backend = create_backend(settings)
+    _WORKER_JOB.append(_make_job(backend, settings))
+
+
+def _work_in_process(article: Article) -> Outcome:
+    return _WORKER_JOB[0].run(article)
+
+
+def _make_job(backend: Backend, settings: Settings) -> _Job:
+    return _Job(
+        backend=backend,
+        backend_fingerprint=backend.fingerprint(),
+        cache=AnswerCache(settings.cache_dir) if settings.cache else None,
+        prices=PriceTable.load(settings.prices),
+        secrets=_Secrets(settings.api_key),
+    )
+
+
+def _estimate_articles(discovery: Discovery) -> int:
+    """Articles the sources hold (a JSON Lines file counts its lines); stdin counts as none."""
+    total = 0
+    for source in discovery.sources:
+        if isinstance(source, Path):
+            if source.suffix.lower() == ".jsonl":
+                try:
+                    with source.open("rb") as handle:
+                        total += sum(1 for line in handle if line.strip())
+                except OSError:
+                    total += 1
+            else:
+                total += 1
+    return total
+
+
+class _Progress:
+    def __init__(self, enabled: bool, stream: IO[str]) -> None:
+        self.enabled = enabled
+        self.stream = stream
+        self.started = time.monotonic()
+        self._shown = 0.0
+
+    def update(self, summary: RunSummary, *, final: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not final and now - self._shown < 0.2:
+            return
+        self._shown = now
+        rate = summary.articles / max(now - self.started, 1e-6)
+        self.stream.write(
+            f"\rextract: {summary.articles} done, {summary.records} records, "
+            f"{sum(summary.errors.values())} errors, {summary.resumed} resumed ({rate:.1f}/s) "
+        )
+        if final:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def run(
+    paths: list[str],
+    out: Path | None,
+    settings: Settings,
+    *,
+    retry_errors: bool = False,
+    progress: bool = False,
+    backend: Backend | None = None,
+) -> RunSummary:
+    """Extract every article under `paths` into `out` (stdout when None); resume if it exists.
+
+    `backend` replaces the one `settings` names (injection for embedding and tests).
+    Raises `ConfigError` for settings or paths that make the run impossible (no articles found).
+    """
+    started = time.monotonic()
+    discovery = discover(paths, recursive=settings.recursive)
+    if not discovery.has_sources:
+        details = "; ".join(discovery.missing) or "only non-article files"
+        raise ConfigError(f"no articles found ({details})")
+    injected = backend is not None
+    if backend is None:
+        backend = create_backend(settings)
+    job = _make_job(backend, settings)
+    ledger = UsageLedger(job.prices)
+    if settings.rpm or settings.tpm:
+        job.backend = RateLimitedBackend(
+            backend,
+            TokenBucket(settings.rpm) if settings.rpm else None,
+            TokenBucket(settings.tpm) if settings.tpm else None,
+        )
+
+    index: dict[str, dict[str, _OldLine]] = {}
+    sink: _FileSink | _StreamSink
+    if out is None:
+        sink = _StreamSink(sys.stdout)
+    else:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if out.exists():
+                _cut_partial_line(out)
+                index = _index_existing(out)
+            sink = _FileSink(out)
+        except OSError as exc:
+            raise ConfigError(f"cannot write output {out}: {exc.strerror or exc}") from exc
+
+    summary = RunSummary(output=str(out) if out else "stdout", backend=backend.name)
+    reader = ArticleReader(discovery, max_chars=settings.max_chars)
+    show = _Progress(progress or sys.stderr.isatty(), sys.stderr)
+
+    to_do = _estimate_articles(discovery) - sum(len(v) for v in index.values())
+    use_processes = (
+        not injected
+        and backend.name == "offline"
+        and settings.concurrency > 1
+        and to_do >= OFFLINE_POOL_MIN_ARTICLES
+    )
+    # The offline backend is CPU-bound: extra threads in one process would only contend.
+    workers = settings.concurrency if use_processes or backend.name != "offline" else 1
+    executor: Executor
+    if use_processes:
+        executor = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(settings,),
+        )
+        work: Callable[[Article], Outcome] = _work_in_process
+    else:
+        executor = ThreadPoolExecutor(workers, thread_name_prefix="extract")
+        work = job.run
+
+    try:
+        with executor:
+            planned = _plan(reader, index, job, retry_errors)
+            for result in _in_order(planned, executor, work, 2 * workers):
+                if isinstance(result, _OldLine):
+                    sink.keep(result)
+                    summary.count(result, resumed=True)
+                else:
+                    sink.write(result.line)
+                    summary.count(result, resumed=False)
+                    summary.cache_hits += result.cache_hits
+                    if result.usage is not None:
+                        ledger.add(result.model, result.usage)
+                show.update(summary)
+    finally:
+        sink.finish()
+    show.update(summary, final=True)
+
+    total = ledger.total
+    summary.input_tokens, summary.output_tokens = total.input_tokens, total.output_tokens
+    summary.requests, summary.retries, summary.reasks = total.requests, total.retries, total.reasks
+    summary.cost_usd = round(total.cost_usd or 0.0, 6)
+    summary.unpriced_models = sorted(ledger.unpriced_models)
+    summary.skipped_files = discovery.report.skipped
+    summary.warnings = discovery.report.warnings
+    summary.elapsed_s = time.monotonic() - started
+    return summary
+
+
+# A planned item: a finished outcome (bad input), a line kept from the old file, or an article.
+_Planned = Outcome | _OldLine | Article
+
+
+def _plan(
+    reader: ArticleReader,
+    index: dict[str, dict[str, _OldLine]],
+    job: _Job,
+    retry_errors: bool,
+) -> Iterator[_Planned]:
+    for item in reader:
+        if isinstance(item, BadInput):
+            yield error_outcome(item.article_id, item.kind, item.message, None)
+            continue
+        fingerprint = line_fingerprint(item.sha256, job.backend_fingerprint)
+        old = index.get(item.id, {}).get(fingerprint)
+        if old is not None and (old.kind == "record" or not retry_errors):
+            yield old
+        else:
+            yield item
+
+
+def _in_order(
+    planned: Iterator[_Planned],
+    executor: Executor,
+    work: Callable[[Article], Outcome],
+    window: int,
+) -> Iterator[Outcome | _OldLine]:
+    """Run the articles on `executor`, yielding results in input order, `window` at most ahead."""
+    pending: deque[tuple[str, Future[Outcome] | Outcome | _OldLine]] = deque()
+
+    def head() -> Outcome | _OldLine:
+        article_id, slot = pending.popleft()
+        if not isinstance(slot, Future):
+            return slot
+        try:
+            return slot.result()
+        except Exception as exc:  # a worker process died: this article fails, the run goes on
+            message = f"{type(exc).__name__}: {exc}"
+            return error_outcome(article_id, "internal_error", message, None)
+
+    for item in planned:
+        if isinstance(item, Article):
+            try:
+                pending.append((item.id, executor.submit(work, item)))
+            except Exception as exc:  # a broken process pool refuses new work
+                message = f"{type(exc).__name__}: {exc}"
+                pending.append((item.id, error_outcome(item.id, "internal_error", message, None)))
+        elif isinstance(item, Outcome):
+            pending.append((item.article_id, item))
+        else:
+            pending.append(("", item))
+        while pending and (len(pending) >= window or _ready(pending[0][1])):
+            yield head()
+    while pending:
+        yield head()
+
+
+def _ready(slot: Future[Outcome] | Outcome | _OldLine) -> bool:
+    return not isinstance(slot, Future) or slot.done()
