@@ -269,3 +269,13 @@ def test_micro_pools_counts_and_macro_averages_articles(gold: dict[str, GoldArti
     gold_total = len(accord.record.allegations) + len(talks.record.allegations)
     assert scores.micro["allegations.recall"] == pytest.approx((gold_total - 1) / gold_total)
     assert scores.macro["allegations.recall"] == pytest.approx((1.0 + 0.0) / 2)
+
+
+def test_without_evidence_the_wording_must_be_close() -> None:
+    gold = [Candidate("North Korea supplies Russia with ballistic missiles", (0, 60))]
+    near = Candidate("North Korea supplies Russia with ballistic missiles", None)
+    loose = Candidate("Russia may be providing North Korea with satellite technology", None)
+    sims = similarity_matrix(gold, [near, loose])
+    assert sims[0][0].evidence is None
+    assert assign([[s.value for s in sims[0]]]) == [(0, 0)]
+    assert sims[0][1].text >= MATCH_THRESHOLD > sims[0][1].value

@@ -21,6 +21,9 @@ from extractor.schema import EventRecord
 
 #: A pair whose similarity is below this is never a match (see evals/README.md).
 MATCH_THRESHOLD = 0.5
+#: Taken off the text similarity when either quote is not in the article: with no evidence to
+#: agree on, the wording alone must be stronger (text >= 0.7) to make a match.
+TEXT_ONLY_PENALTY = 0.2
 
 
 def name_key(name: str) -> str:
@@ -98,10 +101,10 @@ class Similarity:
 
 
 def pair_similarity(gold: Candidate, pred: Candidate) -> Similarity:
-    """Mean of text similarity and evidence overlap; the text alone when a span is unknown."""
+    """Mean of text similarity and evidence overlap; without a span, the text less a penalty."""
     text = text_similarity(gold.text, pred.text)
     evidence = span_overlap(gold.span, pred.span)
-    value = text if evidence is None else (text + evidence) / 2
+    value = max(text - TEXT_ONLY_PENALTY, 0.0) if evidence is None else (text + evidence) / 2
     return Similarity(value=value, text=text, evidence=evidence)
 
 
