@@ -60,6 +60,7 @@ class OpenAIBackend:
         self._host = urlsplit(self._base_url).netloc if self._base_url else OPENAI_HOST
         self._api_key = self._resolve_key(client)
         self._client = client
+        self._owns_client = client is None
         self._policy = RetryPolicy(
             max_retries=config.max_retries, max_wait=config.max_retry_wait, sleep=sleep
         )
@@ -110,6 +111,18 @@ class OpenAIBackend:
             f"article {article.id}: answer still invalid after {self.config.max_reasks} "
             f"re-asks: {self._scrub(last_error)}"
         )
+
+    def close(self) -> None:
+        """Close the HTTP connections of a client this backend built (an injected one is kept)."""
+        if self._client is not None and self._owns_client:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> OpenAIBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return (
