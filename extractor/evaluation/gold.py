@@ -157,8 +157,29 @@ def _parse_prediction_line(payload: Any, where: str, line: int) -> Prediction:
         raise GoldError(f"{where}: invalid {kind}: {_validation_reason(exc)}") from exc
 
 
+def load_annotation(annotation_dir: Path) -> PredictionSet:
+    """Read a folder of gold-format files as predictions, to score one annotator against another."""
+    items: dict[str, Prediction] = {}
+    for path in sorted(annotation_dir.glob("*.json")):
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            article = str(payload["article"])
+            record = EventRecord.model_validate(_strip_notes(payload["record"]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise GoldError(f"{path}: not an annotation file: {exc}") from exc
+        items[article] = Prediction(article, record)
+    if not items:
+        raise GoldError(f"{annotation_dir}: no annotation files (*.json)")
+    return PredictionSet(path=annotation_dir, items=items)
+
+
 def load_predictions(path: Path) -> PredictionSet:
-    """Parse a run's JSON Lines. A record for an article replaces an earlier error line for it."""
+    """Parse a run's JSON Lines (or, for a folder, an annotation; see `load_annotation`).
+
+    A record for an article replaces an earlier error line for it.
+    """
+    if path.is_dir():
+        return load_annotation(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError as exc:
