@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import subprocess
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import openai
@@ -277,6 +280,16 @@ def test_429_honours_retry_after_ms(make: Make, server: FakeOpenAI, sleeps: list
     assert sleeps == [1.5]
 
 
+def test_429_honours_an_http_date_retry_after(
+    make: Make, server: FakeOpenAI, sleeps: list[float]
+) -> None:
+    when = email.utils.formatdate(time.time() + 6, usegmt=True)
+    server.enqueue(HttpError(429, headers={"Retry-After": when}), valid_reply(DRAFT))
+    make().extract(ARTICLE)
+    assert len(sleeps) == 1
+    assert 3.0 <= sleeps[0] <= 6.0
+
+
 def test_retry_after_is_capped(make: Make, server: FakeOpenAI, sleeps: list[float]) -> None:
     server.enqueue(rate_limited("3600"), valid_reply(DRAFT))
     make(max_retry_wait=4.0).extract(ARTICLE)
@@ -344,6 +357,15 @@ def test_client_errors_are_typed_and_not_retried(
     assert len(server.requests) == 1
     assert sleeps == []
     assert_no_key(caught.value)
+
+
+def test_one_backend_serves_many_threads(make: Make, server: FakeOpenAI) -> None:
+    server.latency = 0.05
+    backend = make()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(backend.extract, [ARTICLE] * 16))
+    assert all(r.usage.requests == 1 for r in results)
+    assert len(server.requests) == 16
 
 
 # ----------------------------------------------------------- answers refused

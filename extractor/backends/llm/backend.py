@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -61,6 +62,7 @@ class OpenAIBackend:
         self._api_key = self._resolve_key(client)
         self._client = client
         self._owns_client = client is None
+        self._client_lock = threading.Lock()
         self._policy = RetryPolicy(
             max_retries=config.max_retries, max_wait=config.max_retry_wait, sleep=sleep
         )
@@ -114,9 +116,10 @@ class OpenAIBackend:
 
     def close(self) -> None:
         """Close the HTTP connections of a client this backend built (an injected one is kept)."""
-        if self._client is not None and self._owns_client:
-            self._client.close()
-            self._client = None
+        with self._client_lock:
+            if self._client is not None and self._owns_client:
+                self._client.close()
+                self._client = None
 
     def __enter__(self) -> OpenAIBackend:
         return self
@@ -145,17 +148,19 @@ class OpenAIBackend:
         return PLACEHOLDER_KEY
 
     def _get_client(self) -> openai.OpenAI:
-        if self._client is None:
-            import openai  # imported on first use: `import extractor` stays SDK-free and fast
+        # The runner shares one backend between threads; the SDK client is thread-safe.
+        with self._client_lock:
+            if self._client is None:
+                import openai  # imported on first use: `import extractor` stays SDK-free
 
-            # SDK retries off: transport retries happen once, in `call_with_retries`.
-            self._client = openai.OpenAI(
-                api_key=self._api_key,
-                base_url=self._base_url,
-                timeout=self.config.timeout,
-                max_retries=0,
-            )
-        return self._client
+                # SDK retries off: transport retries happen once, in `call_with_retries`.
+                self._client = openai.OpenAI(
+                    api_key=self._api_key,
+                    base_url=self._base_url,
+                    timeout=self.config.timeout,
+                    max_retries=0,
+                )
+            return self._client
 
     def _messages(self, article: Article) -> list[ChatMessage]:
         messages = self.prompt.render_input(article)
