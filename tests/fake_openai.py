@@ -39,8 +39,9 @@ class Reply:
     content: Any = None
     finish_reason: str = "stop"
     refusal: str | None = None
-    prompt_tokens: int = 100
-    completion_tokens: int = 50
+    #: None: estimated at four characters a token, like a benchmark would see.
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
     delay: float = 0.0
 
 
@@ -237,6 +238,13 @@ def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
         content = default_draft(article_text(body))
     if content is not None and not isinstance(content, str):
         content = json.dumps(content)
+    prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
+    prompt_tokens = reply.prompt_tokens
+    if prompt_tokens is None:
+        prompt_tokens = prompt_chars // 4
+    completion_tokens = reply.completion_tokens
+    if completion_tokens is None:
+        completion_tokens = len(content or reply.refusal or "") // 4
     return {
         "id": f"chatcmpl-{int(time.time() * 1000)}",
         "object": "chat.completion",
@@ -251,9 +259,9 @@ def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
             }
         ],
         "usage": {
-            "prompt_tokens": reply.prompt_tokens,
-            "completion_tokens": reply.completion_tokens,
-            "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
         },
     }
 
