@@ -423,6 +423,10 @@ class _FileSink:
     def keep(self, old: _OldLine) -> None:
         self.positions.append((old.offset, old.length))
 
+    def abandon(self) -> None:
+        """Close without reordering: every line written so far stays for the next run."""
+        self.handle.close()
+
     def finish(self) -> None:
         """Close; rewrite in input order if the file is not already exactly that."""
         self.handle.close()
@@ -456,6 +460,9 @@ class _StreamSink:
         raise AssertionError("nothing is resumed when writing to a stream")
 
     def finish(self) -> None:
+        self.stream.flush()
+
+    def abandon(self) -> None:
         self.stream.flush()
 
 
@@ -543,39 +550,66 @@ def run(
     if not discovery.has_sources:
         details = "; ".join(discovery.missing) or "only non-article files"
         raise ConfigError(f"no articles found ({details})")
-    injected = backend is not None
+    owned = backend is None
     if backend is None:
         backend = create_backend(settings)
+    try:
+        summary = _run_with(backend, owned, discovery, out, settings, retry_errors, progress)
+    finally:
+        if owned:
+            _close(backend)
+    summary.skipped_files = discovery.report.skipped
+    summary.warnings = discovery.report.warnings
+    summary.elapsed_s = time.monotonic() - started
+    return summary
+
+
+def _close(backend: Backend) -> None:
+    # Backends that hold a connection pool (the OpenAI client) expose close(); others do not.
+    close = getattr(backend, "close", None)
+    if callable(close):
+        close()
+
+
+def _open_sink(out: Path | None) -> tuple[_FileSink | _StreamSink, dict[str, dict[str, _OldLine]]]:
+    if out is None:
+        return _StreamSink(sys.stdout), {}
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        index: dict[str, dict[str, _OldLine]] = {}
+        if out.exists():
+            _cut_partial_line(out)
+            index = _index_existing(out)
+        return _FileSink(out), index
+    except OSError as exc:
+        raise ConfigError(f"cannot write output {out}: {exc.strerror or exc}") from exc
+
+
+def _run_with(
+    backend: Backend,
+    owned: bool,
+    discovery: Discovery,
+    out: Path | None,
+    settings: Settings,
+    retry_errors: bool,
+    progress: bool,
+) -> RunSummary:
     job = _make_job(backend, settings)
-    ledger = UsageLedger(job.prices)
     if settings.rpm or settings.tpm:
         job.backend = RateLimitedBackend(
             backend,
             TokenBucket(settings.rpm) if settings.rpm else None,
             TokenBucket(settings.tpm) if settings.tpm else None,
         )
-
-    index: dict[str, dict[str, _OldLine]] = {}
-    sink: _FileSink | _StreamSink
-    if out is None:
-        sink = _StreamSink(sys.stdout)
-    else:
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            if out.exists():
-                _cut_partial_line(out)
-                index = _index_existing(out)
-            sink = _FileSink(out)
-        except OSError as exc:
-            raise ConfigError(f"cannot write output {out}: {exc.strerror or exc}") from exc
-
+    sink, index = _open_sink(out)
+    ledger = UsageLedger(job.prices)
     summary = RunSummary(output=str(out) if out else "stdout", backend=backend.name)
     reader = ArticleReader(discovery, max_chars=settings.max_chars)
     show = _Progress(progress or sys.stderr.isatty(), sys.stderr)
 
     to_do = _estimate_articles(discovery) - sum(len(v) for v in index.values())
     use_processes = (
-        not injected
+        owned
         and backend.name == "offline"
         and settings.concurrency > 1
         and to_do >= OFFLINE_POOL_MIN_ARTICLES
@@ -583,6 +617,7 @@ def run(
     # The offline backend is CPU-bound: extra threads in one process would only contend.
     workers = settings.concurrency if use_processes or backend.name != "offline" else 1
     executor: Executor
+    work: Callable[[Article], Outcome] = job.run
     if use_processes:
         executor = ProcessPoolExecutor(
             workers,
@@ -590,10 +625,9 @@ def run(
             initializer=_init_worker,
             initargs=(settings,),
         )
-        work: Callable[[Article], Outcome] = _work_in_process
+        work = _work_in_process
     else:
         executor = ThreadPoolExecutor(workers, thread_name_prefix="extract")
-        work = job.run
 
     try:
         with executor:
@@ -609,8 +643,11 @@ def run(
                     if result.usage is not None:
                         ledger.add(result.model, result.usage)
                 show.update(summary)
-    finally:
-        sink.finish()
+    except BaseException:
+        # Interrupted: keep every line on disk as it is (the next run resumes from them).
+        sink.abandon()
+        raise
+    sink.finish()
     show.update(summary, final=True)
 
     total = ledger.total
@@ -618,9 +655,6 @@ def run(
     summary.requests, summary.retries, summary.reasks = total.requests, total.retries, total.reasks
     summary.cost_usd = round(total.cost_usd or 0.0, 6)
     summary.unpriced_models = sorted(ledger.unpriced_models)
-    summary.skipped_files = discovery.report.skipped
-    summary.warnings = discovery.report.warnings
-    summary.elapsed_s = time.monotonic() - started
     return summary
 
 

@@ -1,0 +1,168 @@
+"""Kill -9 and resume, over real `python -m extractor run` processes.
+
+The backend is the real OpenAI-compatible one, talking over HTTP to the local fake server
+(`tests/fake_openai.py`), so these runs exercise the threads, the output file and the resume
+logic exactly as a user's would. Only the kill test needs separate processes; the others run the
+same command line in this process to save interpreter start-ups.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from extractor.cli import app
+from tests.fake_openai import FakeOpenAI, HttpError
+
+pytestmark = pytest.mark.slow
+
+ARTICLES = 40
+
+
+def make_corpus(folder: Path, count: int = ARTICLES) -> list[str]:
+    folder.mkdir()
+    ids = []
+    for number in range(count):
+        article_id = f"n{number:03d}"
+        (folder / f"{article_id}.txt").write_text(
+            f"Delegations met in Geneva for round {number} of talks on Monday, officials said. "
+            f"The Swiss hosts said round {number} ended without an agreement.\n",
+            encoding="utf-8",
+        )
+        ids.append(article_id)
+    return ids
+
+
+def command(server: FakeOpenAI, out: str, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "extractor", "run", "corpus", "-o", out,
+        "--backend", "openai", "--base-url", server.base_url, "--model", "gpt-4o-mini",
+        "--concurrency", "4", *extra,
+    ]  # fmt: skip
+
+
+def child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "EXTRACT_"))}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    return env
+
+
+def run_to_end(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, cwd=cwd, env=child_env(), capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def count_lines(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def kill_after(args: list[str], cwd: Path, out: Path, lines: int) -> None:
+    """Start a run and kill -9 it once `out` holds at least `lines` lines."""
+    process = subprocess.Popen(
+        args, cwd=cwd, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while count_lines(out) < lines and process.poll() is None:
+            assert time.monotonic() < deadline, "the run made no progress"
+            time.sleep(0.005)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def stable_lines(path: Path) -> list[dict[str, Any]]:
+    """Result lines without what may differ between runs: time, cache use and spend."""
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    for line in lines:
+        provenance = (line.get("record") or {}).get("provenance") or {}
+        for key in ("created_at", "cached", "usage"):
+            provenance.pop(key, None)
+    return lines
+
+
+def test_kill_9_at_several_points_then_resume_equals_an_uninterrupted_run(
+    tmp_path: Path,
+) -> None:
+    ids = make_corpus(tmp_path / "corpus")
+    with FakeOpenAI(latency=0.05) as server:
+        reference = run_to_end(command(server, "reference.jsonl", "--no-cache"), tmp_path)
+        assert reference.returncode == 0, reference.stderr
+
+        out = tmp_path / "out.jsonl"
+        args = command(server, "out.jsonl")
+        for lines in (4, 20):
+            kill_after(args, tmp_path, out, lines)
+            assert count_lines(out) < ARTICLES, "the run finished before it could be killed"
+        finished = run_to_end(args, tmp_path)
+
+    assert finished.returncode == 0, finished.stderr
+    assert [line["article"] for line in stable_lines(out)] == ids
+    assert stable_lines(out) == stable_lines(tmp_path / "reference.jsonl")
+    assert "resumed" in finished.stderr
+
+
+def invoke_in(cwd: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]) -> Result:
+    """The same command in this process (faster than a new interpreter), through CliRunner."""
+    monkeypatch.chdir(cwd)
+    return CliRunner().invoke(app, args[3:])
+
+
+def test_resume_with_a_changed_model_redoes_every_article(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_corpus(tmp_path / "corpus", 6)
+    with FakeOpenAI() as server:
+        first = invoke_in(tmp_path, monkeypatch, command(server, "out.jsonl"))
+        before = len(server.requests)
+        unchanged = invoke_in(tmp_path, monkeypatch, command(server, "out.jsonl"))
+        after_unchanged = len(server.requests)
+        changed = invoke_in(
+            tmp_path, monkeypatch, command(server, "out.jsonl", "--model", "gpt-4.1-mini")
+        )
+        after_changed = len(server.requests)
+
+    assert first.exit_code == unchanged.exit_code == changed.exit_code == 0
+    assert after_unchanged == before  # same configuration: nothing to do
+    assert after_changed - after_unchanged == 6  # new model: every article again
+    models = {
+        line["record"]["provenance"]["model"] for line in stable_lines(tmp_path / "out.jsonl")
+    }
+    assert models == {"gpt-4.1-mini"}
+
+
+def test_retry_errors_redoes_only_the_failed_articles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = make_corpus(tmp_path / "corpus", 5)
+    out = tmp_path / "out.jsonl"
+    with FakeOpenAI() as server:
+        server.enqueue(HttpError(500, "down"), HttpError(500, "down"))
+        no_retries = command(server, "out.jsonl", "--concurrency", "1", "--max-retries", "0")
+        first = invoke_in(tmp_path, monkeypatch, no_retries)
+        failed = [line["article"] for line in stable_lines(out) if "error" in line]
+        requests = len(server.requests)
+        kept = invoke_in(tmp_path, monkeypatch, command(server, "out.jsonl"))
+        requests_kept = len(server.requests)
+        retried = invoke_in(tmp_path, monkeypatch, command(server, "out.jsonl", "--retry-errors"))
+        requests_retried = len(server.requests)
+
+    assert first.exit_code == 1
+    assert failed == ids[:2]  # no retries: each scripted 500 fails one article
+    assert kept.exit_code == 1 and requests_kept == requests
+    assert retried.exit_code == 0
+    assert requests_retried - requests_kept == len(failed)
+    assert [("record" in line) for line in stable_lines(out)] == [True] * 5
