@@ -3,6 +3,10 @@
 `lookup("DPRK")`, `lookup("Pyongyang")` and `lookup("North Korean")` all give North Korea.
 The data lives in `extractor/data/gazetteer.json`; it is general world knowledge, never
 tuned to particular articles.
+
+`lookup` is forgiving about case and is meant for names already known to be names.
+`match` is strict about case (so "us" is not the United States and "who" is not the WHO) and
+says what kind of name matched; use it when scanning running text.
 """
 
 from __future__ import annotations
@@ -12,14 +16,28 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Literal
 
 from extractor.schema import PartyType
+
+NameKind = Literal["name", "alias", "capital", "demonym"]
 
 
 @dataclass(frozen=True)
 class GazetteerEntry:
     name: str
     type: PartyType
+    capital: str | None = None
+
+
+@dataclass(frozen=True)
+class GazetteerHit:
+    """A strict match of some text: the entry, and whether the text was its name, capital..."""
+
+    entry: GazetteerEntry
+    kind: NameKind
+    #: The listed form that matched, e.g. "the Kremlin".
+    form: str
 
 
 def _key(text: str) -> str:
@@ -29,17 +47,77 @@ def _key(text: str) -> str:
     return re.sub(r"[\s\-]+", " ", text)
 
 
+@dataclass(frozen=True)
+class _Form:
+    surface: str
+    hit: GazetteerHit
+
+
 @cache
-def _index() -> dict[str, GazetteerEntry]:
+def _forms() -> dict[str, list[_Form]]:
     raw = json.loads(resources.files("extractor.data").joinpath("gazetteer.json").read_text("utf-8"))
-    index: dict[str, GazetteerEntry] = {}
+    forms: dict[str, list[_Form]] = {}
     for entry in raw["entries"]:
-        target = GazetteerEntry(entry["name"], entry["type"])
-        for alias in [entry["name"], *entry.get("aliases", [])]:
-            index.setdefault(_key(alias), target)
-    return index
+        target = GazetteerEntry(entry["name"], entry["type"], entry.get("capital"))
+        named: list[tuple[str, NameKind]] = [(entry["name"], "name")]
+        named += [(alias, "alias") for alias in entry.get("aliases", [])]
+        named += [(demonym, "demonym") for demonym in entry.get("demonyms", [])]
+        if entry.get("capital"):
+            named.append((entry["capital"], "capital"))
+        for surface, kind in named:
+            forms.setdefault(_key(surface), []).append(_Form(surface, GazetteerHit(target, kind, surface)))
+    return forms
 
 
 def lookup(name: str) -> GazetteerEntry | None:
     """The canonical entry for a name, alias, capital or demonym; None if unknown."""
-    return _index().get(_key(name))
+    found = _forms().get(_key(name))
+    return found[0].hit.entry if found else None
+
+
+def _is_abbreviation(surface: str) -> bool:
+    letters = [c for c in surface if c.isalpha()]
+    return bool(letters) and len(letters) <= 6 and all(c.isupper() for c in letters)
+
+
+def _case_fits(text: str, surface: str) -> bool:
+    bare = re.sub(r"^(?:the|The)\s+", "", text.replace("’", "'"))
+    bare = re.sub(r"'s$", "", bare)
+    wanted = re.sub(r"^(?:the|The)\s+", "", surface)
+    if _is_abbreviation(wanted):
+        # "US", "UN", "WHO": only the capitalised form is the name, never "us" or "who".
+        return bare.replace("-", " ") == wanted.replace("-", " ")
+    if bare == wanted:
+        return True
+    return bool(bare) and bare[0].isupper() and bare.lower() == wanted.lower()
+
+
+def match(text: str) -> GazetteerHit | None:
+    """A case-aware match of `text` (e.g. a span of running text); None if it is no known name."""
+    for form in _forms().get(_key(text), []):
+        if _case_fits(text.strip(), form.surface):
+            return form.hit
+    return None
+
+
+@cache
+def longest_name_words() -> int:
+    """How many words the longest known name has; bounds a scan over running text."""
+    return max(len(key.split()) for key in _forms())
+
+
+def capital_of(state: str) -> str | None:
+    """The capital city of a state (canonical name or any alias), or None."""
+    entry = lookup(state)
+    return entry.capital if entry is not None else None
+
+
+def is_capital(name: str) -> bool:
+    """Whether `name` is a known capital city (so a place, not the state it stands for)."""
+    hit = match(name) or _lenient_hit(name)
+    return hit is not None and hit.kind == "capital"
+
+
+def _lenient_hit(name: str) -> GazetteerHit | None:
+    found = _forms().get(_key(name))
+    return found[0].hit if found else None

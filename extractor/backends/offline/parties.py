@@ -1,0 +1,228 @@
+"""Who takes part in the main event, and in what role.
+
+A party is a state, organisation or person attached in the parse to the event's trigger in a
+sentence that reports the event: its subject ("Russia and North Korea have signed"), the
+other side ("signed ... with North Korea's Kim Jong Un"), the agreement's "between X and Y".
+People who act for a party are representatives; states they represent are parties too.
+Brokers ("mediated by Qatar", "Egyptian mediators") are mediators. Someone who only comments
+or alleges is not a party.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from extractor.backends.offline.document import ParsedArticle, Sentence
+from extractor.backends.offline.events import MainEvent, signings
+from extractor.backends.offline.mentions import TITLES, Entity, Mention, Mentions
+from extractor.schema import PartyDraft, PartyRole
+
+# Relations a party's name may hang by on its way up to the event's trigger.
+_ATTACHING = frozenset(
+    "nsubj nsubjpass conj cc appos compound poss amod nmod dobj pobj prep agent attr case "
+    "npadvmod dative iobj punct".split()
+)
+_ATTACHING_PREPS = frozenset("with between by among of from and".split())
+_GENERIC_SIDES = frozenset("leaders sides countries nations parties governments states".split())
+_MEDIATION = frozenset("mediate broker facilitate host mediator mediators mediation".split())
+_MAX_EVIDENCE = 240
+
+
+@dataclass
+class _Found:
+    entity: Entity
+    sentence: Sentence
+    tokens: list[Any]
+
+
+def _head(mention: Mention) -> Any:
+    doc = mention.sentence.span.doc
+    for k in range(mention.first, mention.last + 1):
+        tok = doc[k]
+        if not mention.first <= tok.head.i <= mention.last or tok.head.i == tok.i:
+            return tok
+    return doc[mention.last]
+
+
+def _path_to(token: Any, targets: set[int], limit: int = 7) -> bool:
+    """Whether `token` hangs from one of `targets` by attaching relations only."""
+    current = token
+    for _ in range(limit):
+        if current.i in targets:
+            return True
+        if current.dep_ not in _ATTACHING or current.head.i == current.i:
+            return False
+        if current.dep_ == "prep" and current.lower_ not in _ATTACHING_PREPS:
+            return False
+        current = current.head
+    return current.i in targets
+
+
+def _triggers(event: MainEvent, sentence: Sentence) -> tuple[set[int], list[Any]]:
+    if event.type in ("agreement_signed", "ceasefire"):
+        pairs = signings(sentence)
+        tokens = [tok for pair in pairs for tok in pair]
+    elif event.trigger is not None:
+        lemma = event.trigger.lemma_
+        tokens = [t for t in sentence.span if t.lemma_ == lemma]
+    else:
+        tokens = []
+    return {t.i for t in tokens}, tokens
+
+
+def _attached(mentions: Mentions, event: MainEvent) -> list[_Found]:
+    found: list[_Found] = []
+    main = event.sentence
+    ordered = sorted(event.sentences, key=lambda s: (s is not main, s.kind != "body", s.index))
+    for sentence in ordered:
+        targets, trigger_tokens = _triggers(event, sentence)
+        if not targets:
+            continue
+        here = [m for m in mentions.in_sentence(sentence) if _path_to(_head(m), targets)]
+        known = {f.entity.name for f in found}
+        if found and not any(m.name in known for m in here):
+            continue  # another signing ("a firm signed three deals"), not the main event's
+        for mention in here:
+            head = _head(mention)
+            if mention.kind == "demonym" and head.head.lower_ not in TITLES:
+                continue  # "Russian president signs": yes; "Russian weapons": no.
+            entity = mentions.entity(mention.name)
+            if entity is not None:
+                found.append(_Found(entity, sentence, _evidence_tokens(mention, trigger_tokens)))
+    return found
+
+
+def _evidence_tokens(mention: Mention, trigger_tokens: list[Any]) -> list[Any]:
+    doc = mention.sentence.span.doc
+    tokens = [doc[mention.first], doc[mention.last], *trigger_tokens]
+    for trig in trigger_tokens:
+        for child in trig.children:
+            if child.dep_ in ("nsubj", "nsubjpass") and child.right_edge.i - child.left_edge.i < 12:
+                tokens += [child.left_edge, child.right_edge]
+    return tokens
+
+
+def _generic_sides(event: MainEvent) -> bool:
+    """'the pact signed by the two leaders': the signers are named elsewhere, not here."""
+    for sentence in event.sentences:
+        for tok in sentence.span:
+            if tok.lower_ in _GENERIC_SIDES and any(c.lower_ in ("two", "both") for c in tok.children):
+                return True
+    return False
+
+
+def _mediators(article: ParsedArticle, mentions: Mentions) -> dict[str, tuple[Sentence, Mention]]:
+    out: dict[str, tuple[Sentence, Mention]] = {}
+    for sentence in article.body:
+        cues = [t for t in sentence.span if t.lemma_.lower() in _MEDIATION]
+        if not cues:
+            continue
+        for mention in mentions.in_sentence(sentence):
+            head = _head(mention)
+            for cue in cues:
+                if cue.lemma_ == "host" and cue.pos_ == "VERB" and head.dep_ != "nsubj":
+                    continue
+                close = abs(head.i - cue.i) <= 3 and (head.head == cue or cue.head == head)
+                if _path_to(head, {cue.i}, limit=4) or close:
+                    out.setdefault(mention.name, (sentence, mention))
+    return out
+
+
+def _span(article: ParsedArticle, sentence: Sentence, tokens: list[Any]) -> str:
+    quote = article.quote_tokens(sentence, tokens)
+    if len(quote) > _MAX_EVIDENCE:
+        quote = article.quote_tokens(sentence, tokens[:2])
+    return quote
+
+
+def _represent_quote(article: ParsedArticle, entity: Entity) -> str | None:
+    if entity.represents_span is None:
+        return None
+    sentence, lo, hi = entity.represents_span
+    doc = sentence.span.doc
+    return article.quote(sentence, doc[lo], doc[hi])
+
+
+def _state_quote(article: ParsedArticle, mentions: Mentions, state: Entity) -> str:
+    """Evidence for a state the event names only through people: who speaks for it."""
+    for person in mentions.entities.values():
+        quote = _represent_quote(article, person) if person.represents == state.name else None
+        if quote:
+            return quote
+    first = next((m for m in state.mentions if m.sentence.kind == "body"), state.mentions[0])
+    return article.sentence_text(first.sentence)
+
+
+def find_parties(article: ParsedArticle, mentions: Mentions, event: MainEvent) -> list[PartyDraft]:
+    """The main event's parties with roles, aliases and the evidence for each."""
+    attached = _attached(mentions, event)
+    evidence: dict[str, str] = {}
+    order: list[Entity] = []
+    for item in attached:
+        if item.entity.name not in evidence:
+            evidence[item.entity.name] = _span(article, item.sentence, item.tokens)
+            order.append(item.entity)
+    states = [e for e in order if e.type != "person"]
+    people = [e for e in order if e.type == "person"]
+    for person in people:
+        if person.represents and person.represents not in evidence:
+            state = mentions.entity(person.represents)
+            if state is not None:
+                evidence[state.name] = _represent_quote(article, person) or evidence[person.name]
+                states.append(state)
+    if len(states) < 2 and _generic_sides(event):
+        lead = {m.name for s in article.header + article.body[:3] for m in mentions.in_sentence(s)}
+        ranked = sorted(
+            (e for e in mentions.entities.values() if e.type == "state" and e.name in lead),
+            key=lambda e: -len(e.mentions),
+        )
+        for state in ranked[: 2 - len(states)]:
+            if state not in states:
+                states.append(state)
+    for state in states:
+        if state.name not in evidence:
+            evidence[state.name] = _state_quote(article, mentions, state)
+    mediators = _mediators(article, mentions)
+    state_names = {s.name for s in states} | set(mediators)
+    for entity in mentions.entities.values():
+        if entity.type != "person" or entity in people or entity.represents not in state_names:
+            continue
+        if entity.leader and len(entity.mentions) >= 2:
+            people.append(entity)
+    drafts: list[PartyDraft] = []
+    for state in states:
+        role: PartyRole = "mediator" if state.name in mediators else _state_role(event)
+        drafts.append(_draft(state, role, None, evidence[state.name]))
+    for name, (sentence, mention) in mediators.items():
+        entity = mentions.entity(name)
+        if entity is None or entity.type == "person" or entity in states:
+            continue
+        drafts.append(_draft(entity, "mediator", None, article.sentence_text(sentence)))
+    for person in people:
+        quote = _represent_quote(article, person) or evidence.get(person.name)
+        if quote is None:
+            first = person.mentions[0]
+            quote = article.quote(first.sentence, first.sentence.span.doc[first.first], first.sentence.span.doc[first.last])
+        if person.represents:
+            drafts.append(_draft(person, "representative", person.represents, quote))
+        elif person.name in mediators:
+            drafts.append(_draft(person, "mediator", None, quote))
+        else:
+            drafts.append(_draft(person, "participant", None, quote))
+    return drafts
+
+
+def _state_role(event: MainEvent) -> PartyRole:
+    return "signatory" if event.type in ("agreement_signed", "ceasefire") else "participant"
+
+
+def _draft(entity: Entity, role: PartyRole, represents: str | None, evidence: str) -> PartyDraft:
+    return PartyDraft(
+        name=entity.name,
+        type=entity.type,
+        role=role,
+        aliases=entity.aliases(),
+        represents=represents,
+        evidence=evidence,
+    )
