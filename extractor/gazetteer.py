@@ -20,7 +20,7 @@ from typing import Literal
 
 from extractor.schema import PartyType
 
-NameKind = Literal["name", "alias", "capital", "demonym"]
+NameKind = Literal["name", "alias", "capital", "city", "demonym"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ class _Form:
 
 @cache
 def _forms() -> dict[str, list[_Form]]:
-    raw = json.loads(resources.files("extractor.data").joinpath("gazetteer.json").read_text("utf-8"))
+    data = resources.files("extractor.data").joinpath("gazetteer.json")
+    raw = json.loads(data.read_text("utf-8"))
     forms: dict[str, list[_Form]] = {}
     for entry in raw["entries"]:
         target = GazetteerEntry(entry["name"], entry["type"], entry.get("capital"))
@@ -64,8 +65,10 @@ def _forms() -> dict[str, list[_Form]]:
         named += [(demonym, "demonym") for demonym in entry.get("demonyms", [])]
         if entry.get("capital"):
             named.append((entry["capital"], "capital"))
+        named += [(city, "city") for city in entry.get("cities", [])]
         for surface, kind in named:
-            forms.setdefault(_key(surface), []).append(_Form(surface, GazetteerHit(target, kind, surface)))
+            form = _Form(surface, GazetteerHit(target, kind, surface))
+            forms.setdefault(_key(surface), []).append(form)
     return forms
 
 
@@ -106,6 +109,20 @@ def longest_name_words() -> int:
     return max(len(key.split()) for key in _forms())
 
 
+@cache
+def _starts() -> dict[str, int]:
+    starts: dict[str, int] = {}
+    for key in _forms():
+        words = key.split()
+        starts[words[0]] = max(starts.get(words[0], 0), len(words))
+    return starts
+
+
+def name_words_from(word: str) -> int:
+    """Most words a known name beginning with `word` has (0: no name begins so); for scans."""
+    return _starts().get(_key(word).split(" ")[0] if word.strip() else "", 0)
+
+
 def capital_of(state: str) -> str | None:
     """The capital city of a state (canonical name or any alias), or None."""
     entry = lookup(state)
@@ -116,6 +133,12 @@ def is_capital(name: str) -> bool:
     """Whether `name` is a known capital city (so a place, not the state it stands for)."""
     hit = match(name) or _lenient_hit(name)
     return hit is not None and hit.kind == "capital"
+
+
+def is_city(name: str) -> bool:
+    """Whether `name` is a known capital or seat of government (a place, not its state)."""
+    hit = match(name) or _lenient_hit(name)
+    return hit is not None and hit.kind in ("capital", "city")
 
 
 def _lenient_hit(name: str) -> GazetteerHit | None:

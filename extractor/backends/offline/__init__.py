@@ -79,7 +79,7 @@ class OfflineBackend:
             summary=make_summary(parsed, event, terms, alleged),
             event_type=event.type,
             date=find_date(parsed, event),
-            location=find_location(parsed, event, states),
+            location=find_location(parsed, mentions, event, states),
             parties=parties,
             treaty_terms=terms,
             allegations=alleged,

@@ -304,12 +304,12 @@ def find_denials(
             deniers = _speakers(mentions, sentence, heads, [])
             if not deniers:
                 continue
-            objects = [c for c in verb.children if c.dep_ in ("dobj", "ccomp")]
+            objects = [c for c in verb.children if c.dep_ in ("dobj", "ccomp", "xcomp")]
             if lemma in _NEEDS_CLAIM_OBJECT and not any(
                 o.dep_ == "ccomp" or o.lemma_.lower() in _CLAIM_NOUNS for o in objects
             ):
                 continue  # "rejected the proposal" is no denial of a claim
-            link = _answered(allegations, sentence.index, deniers)
+            link = _answered(allegations, sentence.index, sorted(_own_side(mentions, deniers)))
             pronoun = not objects or all(o.lemma_.lower() in _CLAIM_NOUNS for o in objects)
             if link is not None and pronoun:
                 claim = allegations[link].draft.claim

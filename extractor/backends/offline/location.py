@@ -12,7 +12,8 @@ from typing import Any
 
 from extractor.backends.offline.document import ParsedArticle, Sentence
 from extractor.backends.offline.events import MainEvent
-from extractor.gazetteer import capital_of, is_capital, match
+from extractor.backends.offline.mentions import Mentions
+from extractor.gazetteer import capital_of, is_city, match
 from extractor.schema import LocationDraft
 
 _PLACE_PREPS = frozenset("in at".split())
@@ -30,7 +31,9 @@ def _place_of(token: Any) -> Any:
     return None
 
 
-def _candidates(article: ParsedArticle, sentence: Sentence) -> list[tuple[str, bool, Any, Any]]:
+def _candidates(
+    article: ParsedArticle, sentence: Sentence, mentions: Mentions
+) -> list[tuple[str, bool, Any, Any]]:
     """(name, is_city, first token, last token) for places in a sentence."""
     out: list[tuple[str, bool, Any, Any]] = []
     doc = sentence.span.doc
@@ -42,10 +45,16 @@ def _candidates(article: ParsedArticle, sentence: Sentence) -> list[tuple[str, b
             continue
         name = article.quote(sentence, tokens[0], tokens[-1])
         hit = match(name)
-        city = hit is None or is_capital(name)
+        city = hit is None or is_city(name)
         if hit is not None and hit.entry.type != "state":
             continue
         out.append((name if city or hit is None else hit.entry.name, city, _place_of(tokens[-1]), tokens[-1]))
+    named = {c[3].i for c in out}
+    for mention in mentions.in_sentence(sentence):
+        # The tagger can miss a well-known capital ("in Montevideo"); the gazetteer does not.
+        last = doc[mention.last]
+        if mention.kind in ("capital", "city") and last.i not in named and _place_of(last) is not None:
+            out.append((mention.surface, True, _place_of(last), last))
     for tok in sentence.span:
         if tok.lower_ == "capital" and tok.i >= sentence.span.start + 2 and doc[tok.i - 2].lower_ == "the":
             hit = match(doc[tok.i - 1].text)
@@ -57,13 +66,13 @@ def _candidates(article: ParsedArticle, sentence: Sentence) -> list[tuple[str, b
 
 
 def find_location(
-    article: ParsedArticle, event: MainEvent, party_states: set[str]
+    article: ParsedArticle, mentions: Mentions, event: MainEvent, party_states: set[str]
 ) -> LocationDraft | None:
     """The city (or country) of the main event, with the phrase that places it there."""
     best: tuple[int, int, str, Sentence, Any, Any] | None = None
     event_ids = {s.index for s in event.sentences}
     for order, sentence in enumerate(article.body):
-        for name, city, prep, last in _candidates(article, sentence):
+        for name, city, prep, last in _candidates(article, sentence, mentions):
             if not city and name not in party_states:
                 continue  # "the war in Ukraine" does not say where the event was
             score = 0

@@ -17,13 +17,13 @@ from typing import Any, Literal
 from rapidfuzz import fuzz
 
 from extractor.backends.offline.document import ParsedArticle, Sentence
-from extractor.gazetteer import GazetteerHit, longest_name_words, match
+from extractor.gazetteer import GazetteerHit, match, name_words_from
 from extractor.schema import PartyType
 
-MentionKind = Literal["name", "alias", "capital", "demonym", "person", "surname"]
+MentionKind = Literal["name", "alias", "capital", "city", "demonym", "person", "surname"]
 
 LEADER_TITLES = frozenset(
-    "president leader premier chancellor king queen emir sultan monarch dictator ruler "
+    "president leader premier prime chancellor king queen emir sultan monarch dictator ruler "
     "strongman prince".split()
 )
 TITLES = LEADER_TITLES | frozenset(
@@ -152,11 +152,16 @@ def _scan_gazetteer(article: ParsedArticle, sentence: Sentence) -> list[Mention]
     doc = span.doc
     found: list[Mention] = []
     i = span.start
-    width = longest_name_words() + 1
     while i < span.end:
         hit: GazetteerHit | None = None
         j = i
-        if not doc[i].is_punct and not doc[i].is_space:
+        word = doc[i].lower_
+        # A name's words can split into more tokens than words ("U.S.", "Guinea-Bissau").
+        if word == "the":
+            width = 2 * name_words_from(doc[i + 1].text) + 2 if i + 1 < span.end else 0
+        else:
+            width = 2 * name_words_from(word) + 1 if name_words_from(word) else 0
+        if width and not doc[i].is_punct and not doc[i].is_space:
             for n in range(min(width, span.end - i), 0, -1):
                 j = i + n - 1
                 if not _window_ok(doc, i, j):

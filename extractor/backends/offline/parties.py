@@ -27,6 +27,10 @@ _ATTACHING_PREPS = frozenset("with between by among of from and".split())
 _GENERIC_SIDES = frozenset("leaders sides countries nations parties governments states".split())
 _MEDIATION = frozenset("mediate broker facilitate host mediator mediators mediation".split())
 _MAX_EVIDENCE = 240
+_ACTING_BODIES = frozenset(
+    "government authorities delegation officials negotiators administration cabinet army "
+    "military forces".split()
+)
 
 
 @dataclass
@@ -85,8 +89,8 @@ def _attached(mentions: Mentions, event: MainEvent) -> list[_Found]:
             continue  # another signing ("a firm signed three deals"), not the main event's
         for mention in here:
             head = _head(mention)
-            if mention.kind == "demonym" and head.head.lower_ not in TITLES:
-                continue  # "Russian president signs": yes; "Russian weapons": no.
+            if mention.kind == "demonym" and head.head.lower_ not in TITLES | _ACTING_BODIES:
+                continue  # "Russian president signs", "the Colombian government": yes.
             entity = mentions.entity(mention.name)
             if entity is not None:
                 found.append(_Found(entity, sentence, _evidence_tokens(mention, trigger_tokens)))
@@ -127,6 +131,10 @@ def _mediators(article: ParsedArticle, mentions: Mentions) -> dict[str, tuple[Se
                 if _path_to(head, {cue.i}, limit=4) or close:
                     out.setdefault(mention.name, (sentence, mention))
     return out
+
+
+def _cues(sentence: Sentence) -> list[Any]:
+    return [t for t in sentence.span if t.lemma_.lower() in _MEDIATION][:1]
 
 
 def _span(article: ParsedArticle, sentence: Sentence, tokens: list[Any]) -> str:
@@ -185,10 +193,12 @@ def find_parties(article: ParsedArticle, mentions: Mentions, event: MainEvent) -
             evidence[state.name] = _state_quote(article, mentions, state)
     mediators = _mediators(article, mentions)
     state_names = {s.name for s in states} | set(mediators)
+    lead = {m.name for s in article.body[:4] for m in mentions.in_sentence(s)}
     for entity in mentions.entities.values():
         if entity.type != "person" or entity in people or entity.represents not in state_names:
             continue
-        if entity.leader and len(entity.mentions) >= 2:
+        # Someone with a title who speaks for a party and is more than a passing name.
+        if entity.titles and (len(entity.mentions) >= 2 or entity.name in lead):
             people.append(entity)
     drafts: list[PartyDraft] = []
     for state in states:
@@ -198,7 +208,9 @@ def find_parties(article: ParsedArticle, mentions: Mentions, event: MainEvent) -
         entity = mentions.entity(name)
         if entity is None or entity.type == "person" or entity in states:
             continue
-        drafts.append(_draft(entity, "mediator", None, article.sentence_text(sentence)))
+        doc = sentence.span.doc
+        quote = _span(article, sentence, [doc[mention.first], doc[mention.last], *_cues(sentence)])
+        drafts.append(_draft(entity, "mediator", None, quote))
     for person in people:
         quote = _represent_quote(article, person) or evidence.get(person.name)
         if quote is None:
