@@ -17,35 +17,36 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from extractor.backends.offline.document import ParsedArticle, Sentence
+from extractor.backends.offline.lexicon import words
 from extractor.backends.offline.mentions import Mentions
 from extractor.schema import AllegationDraft, DenialDraft
 
-REPORTING_VERBS = frozenset(
+REPORTING_VERBS = words(
     "say accuse allege claim believe suspect fear warn question charge blame tell assert argue "
-    "contend think worry add state estimate insist".split()
+    "contend think worry add state estimate insist"
 )
-_ACCUSING = frozenset("accuse charge blame suspect".split())
-DENIAL_VERBS = frozenset("deny refute rebut reject dismiss disavow repudiate".split())
-_NEEDS_CLAIM_OBJECT = frozenset("reject dismiss".split())
-_CLAIM_NOUNS = frozenset(
+_ACCUSING = words("accuse charge blame suspect")
+DENIAL_VERBS = words("deny refute rebut reject dismiss disavow repudiate")
+_NEEDS_CLAIM_OBJECT = frozenset(["reject", "dismiss"])
+_CLAIM_NOUNS = words(
     "claim allegation accusation charge report suggestion assertion speculation this that it "
-    "them these those".split()
+    "them these those"
 )
 # What an accusation is about: hostile, unlawful or contested acts and their instruments.
-_ACCUSATION_WORDS = frozenset(
-    "supply provide transfer ship send deliver sell arm fund finance violate breach flout "
-    "evade sabotage undermine attack strike invade bomb shell kill target launch fire occupy "
-    "annex interfere meddle hack spy smuggle cheat threaten destabilise destabilize torture "
-    "detain abduct plot replenish weapon arms missile munition ammunition drone rocket troops "
-    "soldier aggression violation invasion supplies crime genocide terrorism terrorist "
-    "massacre bombardment offensive incursion".split()
+_ACCUSATION_WORDS = words(
+    "supply provide transfer ship send deliver sell arm fund finance violate breach flout evade "
+    "sabotage undermine attack strike invade bomb shell kill target launch fire occupy annex "
+    "interfere meddle hack spy smuggle cheat threaten destabilise destabilize torture detain "
+    "abduct plot replenish weapon arms missile munition ammunition drone rocket troops soldier "
+    "aggression violation invasion supplies crime genocide terrorism terrorist massacre "
+    "bombardment offensive incursion"
 )
-_MEDIA_WORDS = frozenset(
-    "media agency newspaper outlet television broadcaster correspondent report reports "
-    "footage video statement".split()
+_MEDIA_WORDS = words(
+    "media agency newspaper outlet television broadcaster correspondent report reports footage "
+    "video statement"
 )
-_HYPOTHETICAL = frozenset("would could might may".split())
-_PERSON_PRONOUNS = frozenset("he she".split())
+_HYPOTHETICAL = words("would could might may")
+_PERSON_PRONOUNS = frozenset(["he", "she"])
 
 
 @dataclass
@@ -168,7 +169,9 @@ def _accused_of(mentions: Mentions, sentence: Sentence, clause: Any) -> tuple[li
             modifiers = [c for c in noun.children if c.dep_ in ("amod", "compound", "poss", "nmod")]
             for prep in noun.children:
                 if prep.dep_ == "prep" and prep.lower_ in ("between", "from", "by"):
-                    modifiers += [t for p in prep.children if p.dep_ == "pobj" for t in _conjuncts(p)]
+                    modifiers += [
+                        t for p in prep.children if p.dep_ == "pobj" for t in _conjuncts(p)
+                    ]
             for tok in modifiers:
                 entity = mentions.at(sentence, tok)
                 if entity is not None and entity.name not in found:
@@ -209,7 +212,13 @@ def find_allegations(article: ParsedArticle, mentions: Mentions) -> list[_Allega
         for verb in sentence.span:
             lemma = verb.lemma_.lower()
             if verb.lower_ == "according" and any(c.lower_ == "to" for c in verb.children):
-                heads = [p for c in verb.children if c.lower_ == "to" for p in c.children if p.dep_ == "pobj"]
+                heads = [
+                    p
+                    for c in verb.children
+                    if c.lower_ == "to"
+                    for p in c.children
+                    if p.dep_ == "pobj"
+                ]
                 clauses = [verb.head] if verb.head.i != verb.i else []
             elif lemma in REPORTING_VERBS and verb.pos_ == "VERB":
                 heads = _speaker_heads(verb)
@@ -225,7 +234,11 @@ def find_allegations(article: ParsedArticle, mentions: Mentions) -> list[_Allega
                 items = [
                     item
                     for clause in clauses
-                    if (item := _reported(article, mentions, sentence, verb, clause, speakers, heads))
+                    if (
+                        item := _reported(
+                            article, mentions, sentence, verb, clause, speakers, heads
+                        )
+                    )
                 ]
             for draft in items:
                 if not _duplicate(found, draft):
@@ -273,7 +286,12 @@ def _accusation(
             if entity is not None and entity.name not in accused:
                 accused.append(entity.name)
     accused = [a for a in accused if a not in _own_side(mentions, speakers)]
-    of = [p for c in verb.children if c.dep_ == "prep" and c.lower_ in ("of", "over", "for") for p in c.children]
+    of = [
+        p
+        for c in verb.children
+        if c.dep_ == "prep" and c.lower_ in ("of", "over", "for")
+        for p in c.children
+    ]
     if not accused or not of:
         return []
     text, lo, hi = _clause_text(article, sentence, of[0])
@@ -320,7 +338,9 @@ def find_denials(
             else:
                 continue
             evidence = article.quote_tokens(sentence, ends)
-            out.append(DenialDraft(denied_by=deniers, claim=claim, allegation=link, evidence=evidence))
+            out.append(
+                DenialDraft(denied_by=deniers, claim=claim, allegation=link, evidence=evidence)
+            )
     return out
 
 
@@ -329,7 +349,7 @@ def _answered(allegations: list[_Allegation], sentence: int, deniers: list[str])
     for index, item in enumerate(allegations):
         if not sentence - 2 <= item.sentence <= sentence:
             continue
-        if set(item.draft.accused) & set(deniers):
-            if best is None or allegations[best].sentence < item.sentence:
-                best = index
+        later = best is None or allegations[best].sentence < item.sentence
+        if set(item.draft.accused) & set(deniers) and later:
+            best = index
     return best

@@ -70,7 +70,10 @@ def _evidence(article: ParsedArticle, sentence: Sentence, ent: Any) -> str:
         anchor = anchor.head  # "signed an agreement on Wednesday"
     tokens = [ent[0], ent[-1], anchor]
     for child in anchor.children:
-        if child.dep_ in ("nsubj", "nsubjpass", "dobj") and child.right_edge.i - child.left_edge.i < 8:
+        if (
+            child.dep_ in ("nsubj", "nsubjpass", "dobj")
+            and child.right_edge.i - child.left_edge.i < 8
+        ):
             tokens += [child.left_edge, child.right_edge]
     quote = article.quote_tokens(sentence, tokens)
     return quote if len(quote) < 200 else article.quote(sentence, ent[0], ent[-1])
@@ -98,7 +101,9 @@ def find_date(article: ParsedArticle, event: MainEvent) -> DateDraft | None:
         if not found:
             continue
         if pool is event_sentences and event.trigger is not None and event.sentence is not None:
-            tied = [f for f in found if f[2] is event.sentence and _anchor(f[3].root) == event.trigger]
+            tied = [
+                f for f in found if f[2] is event.sentence and _anchor(f[3].root) == event.trigger
+            ]
             found = tied or found
         rank, _, sentence, ent = max(found, key=lambda f: (f[0], f[1]))
         del rank

@@ -118,7 +118,11 @@ def parse_article(text: str, nlp: Any) -> ParsedArticle:
             if not span.text.strip():
                 continue
             if block.kind == "caption":
-                captions.append(Sentence(-1 - len(captions), span, block.start, "caption", block_index))
+                captions.append(
+                    Sentence(-1 - len(captions), span, block.start, "caption", block_index)
+                )
             else:
-                sentences.append(Sentence(len(sentences), span, block.start, block.kind, block_index))
+                sentences.append(
+                    Sentence(len(sentences), span, block.start, block.kind, block_index)
+                )
     return ParsedArticle(text, blocks, sentences, captions)

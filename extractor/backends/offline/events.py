@@ -13,32 +13,33 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extractor.backends.offline.document import ParsedArticle, Sentence
+from extractor.backends.offline.lexicon import words
 from extractor.schema import EventType
 
-AGREEMENT_NOUNS = frozenset(
+AGREEMENT_NOUNS = words(
     "agreement pact treaty deal accord partnership ceasefire cease-fire truce armistice "
     "memorandum mou protocol charter declaration framework arrangement roadmap convention "
-    "compact contract".split()
+    "compact contract"
 )
-CEASEFIRE_NOUNS = frozenset("ceasefire cease-fire truce armistice".split())
-SIGN_VERBS = frozenset(
+CEASEFIRE_NOUNS = words("ceasefire cease-fire truce armistice")
+SIGN_VERBS = words(
     "sign conclude seal ink clinch finalise finalize strike reach agree adopt approve ratify "
-    "initial secure forge hammer broker announce unveil".split()
+    "initial secure forge hammer broker announce unveil"
 )
 # Verbs under which a signing is not (yet) reported: "expected to sign", "failed to reach".
-_UNREALISED = frozenset(
-    "expect hope plan aim seek want try fail refuse prepare intend propose push urge "
-    "consider discuss negotiate work call".split()
+_UNREALISED = words(
+    "expect hope plan aim seek want try fail refuse prepare intend propose push urge consider "
+    "discuss negotiate work call"
 )
-_HEDGE_AUX = frozenset("will would could might may shall should can must".split())
-_HALT_VERBS = frozenset("halt stop cease end suspend pause".split())
-_SANCTION_VERBS = frozenset("impose announce slap extend expand approve adopt lift ease tighten".split())
-_ATTACK_VERBS = frozenset(
-    "attack strike bomb shell invade raid kill hit target shoot storm ambush fire launch".split()
+_HEDGE_AUX = words("will would could might may shall should can must")
+_HALT_VERBS = words("halt stop cease end suspend pause")
+_SANCTION_VERBS = words("impose announce slap extend expand approve adopt lift ease tighten")
+_ATTACK_VERBS = words(
+    "attack strike bomb shell invade raid kill hit target shoot storm ambush fire launch"
 )
-_TALK_WORDS = frozenset("talks negotiations negotiation summit meeting meet negotiate discuss".split())
-_VISIT_WORDS = frozenset("visit arrive trip tour".split())
-_STATEMENT_VERBS = frozenset("say announce declare warn pledge vow state insist promise".split())
+_TALK_WORDS = words("talks negotiations negotiation summit meeting meet negotiate discuss")
+_VISIT_WORDS = words("visit arrive trip tour")
+_STATEMENT_VERBS = words("say announce declare warn pledge vow state insist promise")
 _YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 
 
@@ -123,7 +124,8 @@ def latest_year(article: ParsedArticle) -> int | None:
 def background(sentence: Sentence, noun: Any, now: int | None) -> bool:
     """Whether an agreement mention is about an older agreement ("a treaty ... in 1961")."""
     if noun is not None and any(
-        c.lower_ in ("former", "previous", "earlier", "old", "existing", "1961") for c in noun.children
+        c.lower_ in ("former", "previous", "earlier", "old", "existing", "1961")
+        for c in noun.children
     ):
         return True
     if now is None:
@@ -144,7 +146,14 @@ def _kind_in(sentence: Sentence) -> tuple[EventType, Any] | None:
     toks = list(sentence.span)
     for tok in toks:
         lemma = tok.lemma_.lower()
-        if lemma in CEASEFIRE_NOUNS and tok.head.lemma_ in ("announce", "declare", "take", "hold", "begin", "broker"):
+        if lemma in CEASEFIRE_NOUNS and tok.head.lemma_ in (
+            "announce",
+            "declare",
+            "take",
+            "hold",
+            "begin",
+            "broker",
+        ):
             return "ceasefire", tok
     for tok in toks:
         if tok.lemma_.lower() in ("sanction", "sanctions") and (
@@ -154,7 +163,11 @@ def _kind_in(sentence: Sentence) -> tuple[EventType, Any] | None:
     for tok in toks:
         if tok.lemma_.lower() in _ATTACK_VERBS and tok.pos_ == "VERB" and realised(tok):
             return "attack", tok
-        if tok.lemma_.lower() in ("attack", "strike", "airstrike", "offensive", "bombing") and tok.pos_ == "NOUN" and tok.dep_ in ("nsubj", "dobj", "nsubjpass"):
+        if (
+            tok.lemma_.lower() in ("attack", "strike", "airstrike", "offensive", "bombing")
+            and tok.pos_ == "NOUN"
+            and tok.dep_ in ("nsubj", "dobj", "nsubjpass")
+        ):
             return "attack", tok
     for tok in toks:
         if tok.lemma_.lower() in _TALK_WORDS or tok.lower_ in _TALK_WORDS:
@@ -176,7 +189,11 @@ def find_main_event(article: ParsedArticle) -> MainEvent:
         for verb, noun in signings(sentence):
             if background(sentence, noun, now):
                 continue
-            kind: EventType = "ceasefire" if noun.lemma_.lower() in CEASEFIRE_NOUNS or noun.lemma_ in _HALT_VERBS else "agreement_signed"
+            kind: EventType = (
+                "ceasefire"
+                if noun.lemma_.lower() in CEASEFIRE_NOUNS or noun.lemma_ in _HALT_VERBS
+                else "agreement_signed"
+            )
             event = MainEvent(kind, sentence, verb, noun)
             event.sentences = _signing_sentences(article, now)
             return event

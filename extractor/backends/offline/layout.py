@@ -36,12 +36,15 @@ _CAPTION_MARKERS = re.compile(
     re.I,
 )
 # Position words that name who is where in a picture: "Kim (R)", "Putin, left,".
-_CAPTION_POSITIONS = re.compile(r"\((?:L|R|C|left|right|centre|center)\)|, (?:left|right|centre|center),")
+_CAPTION_POSITIONS = re.compile(
+    r"\((?:L|R|C|left|right|centre|center)\)|, (?:left|right|centre|center),"
+)
 _STRONG_BOILERPLATE = re.compile(
     r"all rights reserved|used with (?:the )?permission|reuse this content|opens in new window|"
     r"leave a (?:comment|reply)|required fields are marked|will not be published|"
     r"comment data is processed|jump to comments|sign up (?:for|to) (?:our|the)|"
-    r"subscribe (?:to|now)|newsletter|click here|read more\b|follow us on|share this (?:article|story)|"
+    r"subscribe (?:to|now)|newsletter|click here|read more\b|follow us on|"
+    r"share this (?:article|story)|"
     r"cookies? (?:policy|settings)|advertisement\b|skip advert",
     re.I,
 )

@@ -16,7 +16,7 @@ from extractor.backends.offline.mentions import Mentions
 from extractor.gazetteer import capital_of, is_city, match
 from extractor.schema import LocationDraft
 
-_PLACE_PREPS = frozenset("in at".split())
+_PLACE_PREPS = frozenset(["in", "at"])
 
 
 def _place_of(token: Any) -> Any:
@@ -48,15 +48,30 @@ def _candidates(
         city = hit is None or is_city(name)
         if hit is not None and hit.entry.type != "state":
             continue
-        out.append((name if city or hit is None else hit.entry.name, city, _place_of(tokens[-1]), tokens[-1]))
+        out.append(
+            (
+                name if city or hit is None else hit.entry.name,
+                city,
+                _place_of(tokens[-1]),
+                tokens[-1],
+            )
+        )
     named = {c[3].i for c in out}
     for mention in mentions.in_sentence(sentence):
         # The tagger can miss a well-known capital ("in Montevideo"); the gazetteer does not.
         last = doc[mention.last]
-        if mention.kind in ("capital", "city") and last.i not in named and _place_of(last) is not None:
+        if (
+            mention.kind in ("capital", "city")
+            and last.i not in named
+            and _place_of(last) is not None
+        ):
             out.append((mention.surface, True, _place_of(last), last))
     for tok in sentence.span:
-        if tok.lower_ == "capital" and tok.i >= sentence.span.start + 2 and doc[tok.i - 2].lower_ == "the":
+        if (
+            tok.lower_ == "capital"
+            and tok.i >= sentence.span.start + 2
+            and doc[tok.i - 2].lower_ == "the"
+        ):
             hit = match(doc[tok.i - 1].text)
             if hit is not None and hit.kind == "demonym":
                 capital = capital_of(hit.entry.name)

@@ -17,29 +17,30 @@ from typing import Any, Literal
 from rapidfuzz import fuzz
 
 from extractor.backends.offline.document import ParsedArticle, Sentence
+from extractor.backends.offline.lexicon import words
 from extractor.gazetteer import GazetteerHit, match, name_words_from
 from extractor.schema import PartyType
 
 MentionKind = Literal["name", "alias", "capital", "city", "demonym", "person", "surname"]
 
-LEADER_TITLES = frozenset(
+LEADER_TITLES = words(
     "president leader premier prime chancellor king queen emir sultan monarch dictator ruler "
-    "strongman prince".split()
+    "strongman prince"
 )
-TITLES = LEADER_TITLES | frozenset(
+TITLES = LEADER_TITLES | words(
     "minister secretary secretary-general ambassador envoy spokesman spokeswoman spokesperson "
     "negotiator diplomat official chief commander general chairman chairwoman chair governor "
     "mayor speaker representative delegate counterpart vice-president deputy adviser advisor "
-    "director-general commissioner head foreign defence defense".split()
+    "director-general commissioner head foreign defence defense"
 )
-_HONORIFICS = frozenset("mr mrs ms miss dr sir dame mr. mrs. ms. dr.".split())
+_HONORIFICS = words("mr mrs ms miss dr sir dame mr. mrs. ms. dr.")
 # Names inside a longer institution's name are not the state: "University of Oslo".
-_INSTITUTION_WORDS = frozenset(
-    "university institute center centre square school college foundation museum airport "
-    "street hospital times post news agency press journal herald radio television tv "
-    "broadcasting studies council".split()
+_INSTITUTION_WORDS = words(
+    "university institute center centre square school college foundation museum airport street "
+    "hospital times post news agency press journal herald radio television tv broadcasting "
+    "studies council"
 )
-_NAME_PARTICLES = frozenset("bin al el de da di van von der le la du ibn abu".split())
+_NAME_PARTICLES = words("bin al el de da di van von der le la du ibn abu")
 
 
 @dataclass(frozen=True)
@@ -266,7 +267,11 @@ def _scan_people(article: ParsedArticle, taken: set[tuple[int, int]]) -> list[_C
     pending.sort(key=lambda p: (p[0].kind != "body", p[2] == p[1], p[0].index))
     for sentence, lo, hi in pending:
         if sentence.kind != "body":
-            words = _name_key(article.text[sentence.char(sentence.span.doc[lo]) : sentence.char_end(sentence.span.doc[hi])]).split()
+            words = _name_key(
+                article.text[
+                    sentence.char(sentence.span.doc[lo]) : sentence.char_end(sentence.span.doc[hi])
+                ]
+            ).split()
             if _find_cluster(clusters, words) is None:
                 continue
         _add_person(article, clusters, sentence, lo, hi)
@@ -298,14 +303,28 @@ def _scan_surnames(
     article: ParsedArticle, clusters: list[_Cluster], taken: set[tuple[int, int]]
 ) -> None:
     """Bare surnames the tagger missed ("Putin said", "Mr Kim") join a named person."""
-    covered = {(m.sentence.index, k) for c in clusters for m in c.mentions for k in range(m.first, m.last + 1)}
+    covered = {
+        (m.sentence.index, k)
+        for c in clusters
+        for m in c.mentions
+        for k in range(m.first, m.last + 1)
+    }
     full = [c for c in clusters if " " in c.key]
     for sentence in article.sentences:
         for tok in sentence.span:
             where = (sentence.index, tok.i)
-            if where in covered or where in taken or tok.pos_ != "PROPN" or not tok.text[:1].isupper():
+            if (
+                where in covered
+                or where in taken
+                or tok.pos_ != "PROPN"
+                or not tok.text[:1].isupper()
+            ):
                 continue
-            if tok.i + 1 < sentence.span.end and tok.nbor(1).pos_ == "PROPN" and tok.nbor(1).text[:1].isupper():
+            if (
+                tok.i + 1 < sentence.span.end
+                and tok.nbor(1).pos_ == "PROPN"
+                and tok.nbor(1).text[:1].isupper()
+            ):
                 continue
             word = _name_key(tok.text)
             candidates = [c for c in full if word in (c.first, c.last)]
@@ -335,7 +354,7 @@ def _state_in(
     return None
 
 
-_STOP_WORDS = frozenset("and or with by to from as at in on for than but while after before".split())
+_STOP_WORDS = words("and or with by to from as at in on for than but while after before")
 
 
 def _left_context(doc: Any, sentence: Sentence, first: int) -> tuple[int, list[Any]]:
@@ -427,11 +446,11 @@ def _assign_representation(
     for mention in captions:
         # A caption ("Russian President Vladimir Putin, left, ...") says who is who when the
         # story itself never does; it is used for that knowledge only, never as evidence.
-        entity = entities.get(mention.name)
+        pictured = entities.get(mention.name)
         found = _represented(by_token, mention)
-        if entity is not None and found is not None and found[0] and not entity.represents:
-            entity.represents = found[0]
-            entity.titles |= found[3]
+        if pictured is not None and found is not None and found[0] and not pictured.represents:
+            pictured.represents = found[0]
+            pictured.titles |= found[3]
     for entity in entities.values():
         entity.leader = bool(entity.titles & LEADER_TITLES)
 
@@ -475,7 +494,9 @@ def _descriptive_aliases(article: ParsedArticle, entities: dict[str, Entity]) ->
                 if len(people) == 1:
                     surface = article.text[sentence.char(tok) : sentence.char_end(title)]
                     people[0].mentions.append(
-                        Mention(sentence, tok.i, title.i, surface, people[0].name, "person", "alias")
+                        Mention(
+                            sentence, tok.i, title.i, surface, people[0].name, "person", "alias"
+                        )
                     )
 
 
@@ -498,7 +519,9 @@ def _caption_people(
             cluster = _find_cluster(clusters, _name_key(text).split())
             if cluster is not None:
                 found.append(
-                    Mention(sentence, bounds[0], bounds[1], text, names[cluster.key], "person", "person")
+                    Mention(
+                        sentence, bounds[0], bounds[1], text, names[cluster.key], "person", "person"
+                    )
                 )
     return found
 
@@ -519,7 +542,12 @@ def find_mentions(article: ParsedArticle) -> Mentions:
         entity = entities.setdefault(name, Entity(name, "person"))
         for mention in cluster.mentions:
             named = Mention(
-                mention.sentence, mention.first, mention.last, mention.surface, name, "person",
+                mention.sentence,
+                mention.first,
+                mention.last,
+                mention.surface,
+                name,
+                "person",
                 mention.kind,
             )
             entity.mentions.append(named)

@@ -15,21 +15,22 @@ from typing import Any
 
 from extractor.backends.offline.document import ParsedArticle, Sentence
 from extractor.backends.offline.events import MainEvent, signings
+from extractor.backends.offline.lexicon import words
 from extractor.backends.offline.mentions import TITLES, Entity, Mention, Mentions
 from extractor.schema import PartyDraft, PartyRole
 
 # Relations a party's name may hang by on its way up to the event's trigger.
-_ATTACHING = frozenset(
+_ATTACHING = words(
     "nsubj nsubjpass conj cc appos compound poss amod nmod dobj pobj prep agent attr case "
-    "npadvmod dative iobj punct".split()
+    "npadvmod dative iobj punct"
 )
-_ATTACHING_PREPS = frozenset("with between by among of from and".split())
-_GENERIC_SIDES = frozenset("leaders sides countries nations parties governments states".split())
-_MEDIATION = frozenset("mediate broker facilitate host mediator mediators mediation".split())
+_ATTACHING_PREPS = words("with between by among of from and")
+_GENERIC_SIDES = words("leaders sides countries nations parties governments states")
+_MEDIATION = words("mediate broker facilitate host mediator mediators mediation")
 _MAX_EVIDENCE = 240
-_ACTING_BODIES = frozenset(
+_ACTING_BODIES = words(
     "government authorities delegation officials negotiators administration cabinet army "
-    "military forces".split()
+    "military forces"
 )
 
 
@@ -111,7 +112,9 @@ def _generic_sides(event: MainEvent) -> bool:
     """'the pact signed by the two leaders': the signers are named elsewhere, not here."""
     for sentence in event.sentences:
         for tok in sentence.span:
-            if tok.lower_ in _GENERIC_SIDES and any(c.lower_ in ("two", "both") for c in tok.children):
+            if tok.lower_ in _GENERIC_SIDES and any(
+                c.lower_ in ("two", "both") for c in tok.children
+            ):
                 return True
     return False
 
@@ -205,17 +208,20 @@ def find_parties(article: ParsedArticle, mentions: Mentions, event: MainEvent) -
         role: PartyRole = "mediator" if state.name in mediators else _state_role(event)
         drafts.append(_draft(state, role, None, evidence[state.name]))
     for name, (sentence, mention) in mediators.items():
-        entity = mentions.entity(name)
-        if entity is None or entity.type == "person" or entity in states:
+        broker = mentions.entity(name)
+        if broker is None or broker.type == "person" or broker in states:
             continue
         doc = sentence.span.doc
         quote = _span(article, sentence, [doc[mention.first], doc[mention.last], *_cues(sentence)])
-        drafts.append(_draft(entity, "mediator", None, quote))
+        drafts.append(_draft(broker, "mediator", None, quote))
     for person in people:
-        quote = _represent_quote(article, person) or evidence.get(person.name)
-        if quote is None:
-            first = person.mentions[0]
-            quote = article.quote(first.sentence, first.sentence.span.doc[first.first], first.sentence.span.doc[first.last])
+        first = person.mentions[0]
+        doc = first.sentence.span.doc
+        quote = (
+            _represent_quote(article, person)
+            or evidence.get(person.name)
+            or article.quote(first.sentence, doc[first.first], doc[first.last])
+        )
         if person.represents:
             drafts.append(_draft(person, "representative", person.represents, quote))
         elif person.name in mediators:

@@ -46,7 +46,9 @@ def _agreement_name(event: MainEvent) -> str:
 
 def make_title(article: ParsedArticle, event: MainEvent, parties: list[PartyDraft]) -> str:
     """A short neutral title: parties plus what they did, or the headline when unsure."""
-    sides = [p.name for p in parties if p.role in ("signatory", "participant") and p.type != "person"]
+    sides = [
+        p.name for p in parties if p.role in ("signatory", "participant") and p.type != "person"
+    ]
     if not sides:
         sides = [p.name for p in parties if p.type == "person"]
     headline = article.headline()

@@ -21,31 +21,42 @@ from extractor.backends.offline.events import (
     background,
     latest_year,
 )
+from extractor.backends.offline.lexicon import words
 from extractor.schema import TermDraft
 
-PROVISION_VERBS = frozenset(
+PROVISION_VERBS = words(
     "provide include commit pledge oblige obligate require call expand envisage stipulate "
     "guarantee allow cover establish grant deepen ban halt cut reduce lift open create ensure "
-    "contain mandate bind give foresee enable permit boost strengthen set apply entail "
-    "involve mean promise".split()
+    "contain mandate bind give foresee enable permit boost strengthen set apply entail involve "
+    "mean promise"
 )
 _DOCUMENT_NOUNS = AGREEMENT_NOUNS | {"document", "text", "clause", "provision"}
-_WEAK_MODALS = frozenset("might may could can".split())
-_PRONOUNS = frozenset("it which that this".split())
+_WEAK_MODALS = words("might may could can")
+_PRONOUNS = words("it which that this")
 # Words that carry no provision of their own, and words that name one provision two ways.
-_FILLER = frozenset(
+_FILLER = words(
     "a an the of in to for and or with from if one other its their his her this that these "
-    "those party parties agreement treaty pact deal accord event case thing things among "
-    "either both be is are was were would will which who any each".split()
+    "those party parties agreement treaty pact deal accord event case thing things among either "
+    "both be is are was were would will which who any each"
 )
 _SAME_IDEA = {
-    "defend": "assist", "defence": "assist", "defense": "assist", "assistance": "assist",
-    "help": "assist", "aid": "assist", "support": "assist", "protect": "assist",
-    "aggression": "attack", "attacked": "attack", "attack": "attack", "invasion": "attack",
-    "mutual": "mutual", "each": "mutual",
+    "defend": "assist",
+    "defence": "assist",
+    "defense": "assist",
+    "assistance": "assist",
+    "help": "assist",
+    "aid": "assist",
+    "support": "assist",
+    "protect": "assist",
+    "aggression": "attack",
+    "attacked": "attack",
+    "attack": "attack",
+    "invasion": "attack",
+    "mutual": "mutual",
+    "each": "mutual",
 }
 _TERM_MIN_WORDS = 3
-_CLAUSE_BREAKS = frozenset("with as while saying calling adding which who amid after".split())
+_CLAUSE_BREAKS = words("with as while saying calling adding which who amid after")
 
 
 def _refers_to_agreement(token: Any, sentence: Sentence, previous: Sentence | None) -> bool:
@@ -71,9 +82,13 @@ def _complement(verb: Any) -> list[Any]:
     for child in verb.children:
         if child.dep_ in ("dobj", "xcomp", "ccomp", "attr", "oprd"):
             parts.append(child)
-        elif child.dep_ == "advcl" and any(c.dep_ == "aux" and c.lower_ == "to" for c in child.children):
+        elif child.dep_ == "advcl" and any(
+            c.dep_ == "aux" and c.lower_ == "to" for c in child.children
+        ):
             parts.append(child)  # "deepens their cooperation to include a mutual defence pledge"
-        elif child.dep_ == "prep" and child.lower_ in ("for", "to", "on") and verb.lemma_ != "apply":
+        elif (
+            child.dep_ == "prep" and child.lower_ in ("for", "to", "on") and verb.lemma_ != "apply"
+        ):
             parts.append(child)
     if verb.lemma_ == "call" and not any(p.dep_ == "prep" and p.lower_ == "for" for p in parts):
         return []
@@ -82,7 +97,9 @@ def _complement(verb: Any) -> list[Any]:
     return parts
 
 
-def _statement(article: ParsedArticle, sentence: Sentence, parts: list[Any]) -> tuple[str, Any, Any]:
+def _statement(
+    article: ParsedArticle, sentence: Sentence, parts: list[Any]
+) -> tuple[str, Any, Any]:
     lo = min(p.left_edge.i for p in parts)
     hi = max(p.right_edge.i for p in parts)
     doc = sentence.span.doc
@@ -100,7 +117,9 @@ def _statement(article: ParsedArticle, sentence: Sentence, parts: list[Any]) -> 
     return text, doc[lo], doc[hi]
 
 
-def _candidates(article: ParsedArticle, sentence: Sentence, previous: Sentence | None) -> list[TermDraft]:
+def _candidates(
+    article: ParsedArticle, sentence: Sentence, previous: Sentence | None
+) -> list[TermDraft]:
     found: list[TermDraft] = []
     for verb in sentence.span:
         if verb.pos_ not in ("VERB", "AUX") or _hedged(verb):
@@ -111,7 +130,9 @@ def _candidates(article: ParsedArticle, sentence: Sentence, previous: Sentence |
             subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
             if verb.dep_ == "relcl":
                 subjects.append(verb.head)
-            subject = next((s for s in subjects if _refers_to_agreement(s, sentence, previous)), None)
+            subject = next(
+                (s for s in subjects if _refers_to_agreement(s, sentence, previous)), None
+            )
             parts = _complement(verb) if subject is not None else []
         elif verb.lemma_ == "be":
             parts = [c for c in verb.children if c.dep_ == "nsubj"]
@@ -129,7 +150,11 @@ def _candidates(article: ParsedArticle, sentence: Sentence, previous: Sentence |
         text, lo, hi = _statement(article, sentence, parts)
         if len(text.split()) < _TERM_MIN_WORDS:
             continue
-        start = subject.left_edge if subject.i < verb.i and verb.i - subject.left_edge.i < 15 else subject
+        start = (
+            subject.left_edge
+            if subject.i < verb.i and verb.i - subject.left_edge.i < 15
+            else subject
+        )
         if subject.i > verb.i:
             start = verb
         ends = [start, verb, lo, hi]
@@ -148,11 +173,18 @@ def _purpose_terms(article: ParsedArticle, sentence: Sentence) -> list[TermDraft
         if noun.lemma_.lower() not in AGREEMENT_NOUNS or noun.head.lemma_ not in SIGN_VERBS:
             continue
         for child in noun.children:
-            if child.dep_ in ("acl", "relcl") and child.pos_ == "VERB" and any(
-                c.dep_ == "aux" and c.lower_ == "to" for c in child.children
-            ) and not _hedged(child):
+            if (
+                child.dep_ in ("acl", "relcl")
+                and child.pos_ == "VERB"
+                and any(c.dep_ == "aux" and c.lower_ == "to" for c in child.children)
+                and not _hedged(child)
+            ):
                 text, _, hi = _statement(article, sentence, [child])
-                out.append(TermDraft(statement=text, evidence=article.quote_tokens(sentence, [noun.head, hi])))
+                out.append(
+                    TermDraft(
+                        statement=text, evidence=article.quote_tokens(sentence, [noun.head, hi])
+                    )
+                )
     return out
 
 
@@ -179,7 +211,9 @@ def find_terms(article: ParsedArticle, event: MainEvent) -> list[TermDraft]:
         if sentence.kind != "body":
             continue
         nouns = [t for t in sentence.span if t.lemma_.lower() in AGREEMENT_NOUNS]
-        if any(background(sentence, n, now) for n in nouns) or (not nouns and background(sentence, None, now)):
+        if any(background(sentence, n, now) for n in nouns) or (
+            not nouns and background(sentence, None, now)
+        ):
             previous = sentence
             continue
         for term in _candidates(article, sentence, previous):

@@ -1,0 +1,264 @@
+"""The offline backend on the five seed articles and on unseen dev articles about other events.
+
+The model is loaded once for the module; each article is extracted once and shared by tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from extractor.articles import Article, PublicationDate
+from extractor.backends.offline import OfflineBackend
+from extractor.dates import resolve_date
+from extractor.errors import ModelNotInstalled
+from extractor.schema import EventDraft
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = sorted((REPO / "seeds").glob("*.txt"))
+UNSEEN = REPO / "tests" / "fixtures" / "unseen"
+METADATA = json.loads((REPO / "seeds" / "metadata.json").read_text("utf-8"))
+WEAPONS = re.compile(r"weapon|munition|missile|shell|ammunition|arms\b|artillery", re.I)
+MUTUAL = re.compile(r"mutual|each other", re.I)
+AGGRESSION = re.compile(r"aggression|attack", re.I)
+
+
+@cache
+def _backend() -> OfflineBackend:
+    return OfflineBackend()
+
+
+@cache
+def _extract(path: Path) -> tuple[Article, EventDraft]:
+    article = Article(id=path.stem, text=path.read_text("utf-8"))
+    return article, _backend().extract(article).draft
+
+
+def seed(number: int) -> tuple[Article, EventDraft]:
+    return _extract(SEEDS[number])
+
+
+def unseen(name: str) -> EventDraft:
+    return _extract(UNSEEN / f"{name}.txt")[1]
+
+
+def _evidence(draft: EventDraft) -> list[str]:
+    quotes = [p.evidence for p in draft.parties] + [t.evidence for t in draft.treaty_terms]
+    quotes += [a.evidence for a in draft.allegations] + [d.evidence for d in draft.denials]
+    if draft.date is not None:
+        quotes.append(draft.date.evidence)
+    if draft.location is not None:
+        quotes.append(draft.location.evidence)
+    return quotes
+
+
+def _party(draft: EventDraft, name: str) -> dict[str, object] | None:
+    for party in draft.parties:
+        if party.name == name:
+            return party.model_dump()
+    return None
+
+
+# ------------------------------------------------------------------------ interface
+
+
+def test_fingerprint_names_backend_model_and_rules() -> None:
+    fingerprint = OfflineBackend().fingerprint()
+    assert fingerprint["backend"] == "offline"
+    assert fingerprint["model"] == "en_core_web_sm 3.8.0"
+    assert len(fingerprint["rules"]) == 16
+
+
+def test_missing_model_says_how_to_install() -> None:
+    backend = OfflineBackend("no_such_spacy_model_xyz")  # constructing loads nothing
+    with pytest.raises(ModelNotInstalled, match="make install"):
+        backend.extract(Article(id="a", text="Two states signed a treaty on Monday."))
+
+
+def test_extraction_names_the_model() -> None:
+    article = Article(id="tiny", text="France and Germany signed a treaty in Paris on Monday.")
+    extraction = _backend().extract(article)
+    assert extraction.model == "en_core_web_sm-3.8.0"
+    assert extraction.draft.event_type == "agreement_signed"
+
+
+# ---------------------------------------------------------------------------- seeds
+
+
+@pytest.mark.parametrize("number", range(5))
+def test_seed_draft_is_valid_and_quotes_are_verbatim(number: int) -> None:
+    article, draft = seed(number)
+    EventDraft.model_validate(draft.model_dump())
+    assert draft.event_type == "agreement_signed"
+    for quote in _evidence(draft):
+        assert quote and quote in article.text, quote
+    assert 2 <= draft.summary.count(". ") + 1 <= 6
+
+
+@pytest.mark.parametrize("number", range(5))
+def test_seed_parties_and_representatives(number: int) -> None:
+    _, draft = seed(number)
+    for state in ("Russia", "North Korea"):
+        party = _party(draft, state)
+        assert party is not None and party["role"] == "signatory" and party["type"] == "state"
+    for person, state in (("Vladimir Putin", "Russia"), ("Kim Jong Un", "North Korea")):
+        party = _party(draft, person)
+        assert party is not None, person
+        assert party["role"] == "representative" and party["represents"] == state
+    assert _party(draft, "United States") is None  # an alleger, not a party
+
+
+def test_seed_aliases_merge_name_variants() -> None:
+    _, draft = seed(0)
+    north = _party(draft, "North Korea")
+    putin = _party(draft, "Vladimir Putin")
+    assert north is not None and {"DPRK", "Pyongyang"} <= set(north["aliases"])  # type: ignore[call-overload]
+    assert putin is not None and "Mr Putin" in putin["aliases"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("number", range(5))
+def test_seed_date_resolves_to_the_signing_day(number: int) -> None:
+    article, draft = seed(number)
+    assert draft.date is not None
+    published = PublicationDate.parse(METADATA[article.id]["published"])
+    resolved = resolve_date(draft.date.phrase, published)
+    assert resolved is not None and resolved.value == "2024-06-19", draft.date.phrase
+
+
+@pytest.mark.parametrize("number", range(5))
+def test_seed_location_is_pyongyang(number: int) -> None:
+    _, draft = seed(number)
+    assert draft.location is not None and draft.location.name == "Pyongyang"
+
+
+@pytest.mark.parametrize("number", range(4))
+def test_seed_mutual_assistance_term(number: int) -> None:
+    _, draft = seed(number)
+    assert any(
+        MUTUAL.search(t.statement + t.evidence) and AGGRESSION.search(t.statement + t.evidence)
+        for t in draft.treaty_terms
+    ), [t.statement for t in draft.treaty_terms]
+
+
+def test_old_treaty_in_background_gives_no_term() -> None:
+    _, draft = seed(4)
+    assert not any(MUTUAL.search(t.statement) or "1961" in t.evidence for t in draft.treaty_terms)
+
+
+@pytest.mark.parametrize("number", range(5))
+def test_seed_allegation_of_weapons_supply(number: int) -> None:
+    _, draft = seed(number)
+    assert any(
+        "North Korea" in a.accused and WEAPONS.search(a.claim) and a.alleged_by
+        for a in draft.allegations
+    ), [(a.alleged_by, a.accused, a.claim) for a in draft.allegations]
+
+
+@pytest.mark.parametrize("number", [0, 4])
+def test_seed_denial_by_both_states_answers_the_supply_allegation(number: int) -> None:
+    _, draft = seed(number)
+    denial = next(d for d in draft.denials if {"Russia", "North Korea"} <= set(d.denied_by))
+    assert denial.allegation is not None
+    assert "North Korea" in draft.allegations[denial.allegation].accused
+
+
+@pytest.mark.parametrize("number", [1, 2, 3])
+def test_seed_without_denial_reports_none(number: int) -> None:
+    _, draft = seed(number)
+    assert draft.denials == []
+
+
+def test_journalist_framing_and_commentary_are_not_extracted() -> None:
+    _, draft = seed(3)
+    claims = " ".join(a.claim for a in draft.allegations)
+    assert "badly requires ammunition" not in claims
+    terms = " ".join(t.statement for t in draft.treaty_terms)
+    assert "peace-loving" not in terms
+
+
+@pytest.mark.parametrize("number", range(5))
+def test_boilerplate_is_never_used(number: int) -> None:
+    _, draft = seed(number)
+    used = " ".join([draft.summary, *_evidence(draft)[:-2]])
+    for furniture in ("Photograph:", "©", "Support us", "Leave a", "All rights reserved"):
+        assert furniture not in used
+
+
+# --------------------------------------------------------------------- unseen events
+
+
+def test_unseen_ceasefire_with_mediator() -> None:
+    draft = unseen("ceasefire_mediated")
+    assert draft.event_type == "ceasefire"
+    roles = {p.name: p.role for p in draft.parties}
+    assert roles["Thailand"] == roles["Cambodia"] == "signatory"
+    assert roles["Malaysia"] == "mediator"
+    assert draft.location is not None and draft.location.name == "Putrajaya"
+    assert draft.date is not None and draft.date.phrase == "on Monday"
+    denial = next(d for d in draft.denials if d.denied_by == ["Thailand"])
+    assert denial.allegation is not None
+    assert draft.allegations[denial.allegation].accused == ["Thailand"]
+
+
+def test_unseen_trade_deal_between_organisations() -> None:
+    draft = unseen("trade_deal_orgs")
+    signatories = {p.name: p.type for p in draft.parties if p.role == "signatory"}
+    assert signatories == {"European Union": "organisation", "Mercosur": "organisation"}
+    assert draft.location is not None and draft.location.name == "Montevideo"
+    assert any("tariffs" in t.statement or "names" in t.statement for t in draft.treaty_terms)
+
+
+def test_unseen_talks_without_agreement() -> None:
+    draft = unseen("talks_no_agreement")
+    assert draft.event_type == "talks"
+    assert draft.treaty_terms == []
+    roles = {p.name: p.role for p in draft.parties}
+    assert roles["Serbia"] == roles["Kosovo"] == "participant"
+    assert roles["European Union"] == "mediator"
+    assert "signatory" not in roles.values()
+    denial = next(d for d in draft.denials if "Aleksandar Vucic" in d.denied_by)
+    assert denial.allegation is not None
+    assert "Serbia" in draft.allegations[denial.allegation].accused
+
+
+def test_unseen_defence_pact_with_denial() -> None:
+    draft = unseen("defence_pact_denial")
+    reps = {p.name: p.represents for p in draft.parties if p.role == "representative"}
+    assert reps == {"Mohammad Reza Ashtiani": "Iran", "Viktor Khrenin": "Belarus"}
+    denial = next(d for d in draft.denials if set(d.denied_by) == {"Iran", "Belarus"})
+    assert denial.allegation is not None
+    assert draft.allegations[denial.allegation].alleged_by == ["United States"]
+    assert not any("road map" in t.evidence for t in draft.treaty_terms)  # a 2023 agreement
+
+
+def test_unseen_peace_accord_with_rebel_group() -> None:
+    draft = unseen("peace_accord_rebels")
+    kinds = {p.name: (p.type, p.role) for p in draft.parties}
+    assert kinds["ELN"] == ("group", "signatory")
+    assert kinds["Colombia"] == ("state", "signatory")
+    assert kinds["Cuba"][1] == kinds["Norway"][1] == "mediator"
+    assert any("disarmament" in t.statement for t in draft.treaty_terms)
+    denial = next(d for d in draft.denials if d.denied_by == ["ELN"])
+    assert denial.allegation is not None
+
+
+def test_unseen_minerals_deal() -> None:
+    draft = unseen("minerals_deal")
+    reps = {p.name: p.represents for p in draft.parties if p.role == "representative"}
+    assert reps["Yulia Svyrydenko"] == "Ukraine" and reps["Scott Bessent"] == "United States"
+    assert draft.location is not None and draft.location.name == "Washington"
+    denial = next(d for d in draft.denials if d.denied_by == ["Russia"])
+    assert denial.allegation is not None
+    assert "targeting" in denial.evidence
+
+
+@pytest.mark.parametrize("path", sorted(UNSEEN.glob("*.txt")), ids=lambda p: p.stem)
+def test_unseen_quotes_are_verbatim(path: Path) -> None:
+    article, draft = _extract(path)
+    for quote in _evidence(draft):
+        assert quote in article.text
+    assert draft.title and draft.summary
