@@ -18,8 +18,10 @@ with the same arguments therefore ends with the same lines as an uninterrupted r
 Parallelism: LLM backends run in a thread pool of ``concurrency`` threads, paced by shared
 requests- and tokens-per-minute buckets. The offline backend is CPU-bound, so with two or more
 cores and at least `OFFLINE_POOL_MIN_ARTICLES` articles to do it runs in a process pool, each
-worker building its backend (loading spaCy, about a second) once; below that, loading spaCy in
-every worker costs more than it saves, and it runs in this process.
+worker building its backend once; below that it runs in this process. Measured on 2 cores: a
+spawned worker costs about 2 s of CPU to start (imports, loading spaCy), an article about 0.2 s,
+so two workers pay for themselves above about 20 articles; the threshold leaves room for a busy
+machine.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from extractor.settings import Settings
 from extractor.usage import PriceTable, UsageLedger
 
 #: Fewest articles for which the offline backend gets a process pool (see the module docstring).
-OFFLINE_POOL_MIN_ARTICLES = 20
+OFFLINE_POOL_MIN_ARTICLES = 40
 #: Rough tokens of prompt, schema and answer around the article text, to pace the TPM bucket
 #: before the real count is known; corrected with the real usage after each call.
 TOKENS_OVERHEAD_ESTIMATE = 2500
@@ -473,8 +475,17 @@ _WORKER_JOB: list[_Job] = []
 
 
 def _init_worker(settings: Settings) -> None:
+    # A worker whose parent was killed (kill -9) would otherwise wait for work forever.
+    watcher = threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True)
+    watcher.start()
     backend = create_backend(settings)
     _WORKER_JOB.append(_make_job(backend, settings))
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _work_in_process(article: Article) -> Outcome:

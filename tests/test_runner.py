@@ -6,6 +6,7 @@ import io
 import json
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -450,3 +451,31 @@ def test_stdin_jsonl_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     out = tmp_path / "o.jsonl"
     run(["-"], out, settings_for(tmp_path), backend=FakeBackend())
     assert [line["article"] for line in read_lines(out)] == ["s1", "s2"]
+
+
+@pytest.mark.slow
+def test_offline_process_pool_gives_the_same_lines_as_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = write_corpus(tmp_path / "in", 6)
+    monkeypatch.setattr("extractor.runner.OFFLINE_POOL_MIN_ARTICLES", 2)
+    pools: list[int] = []
+
+    class CountedPool(ProcessPoolExecutor):
+        def __init__(self, workers: int, **kwargs: Any) -> None:
+            pools.append(workers)
+            super().__init__(workers, **kwargs)
+
+    monkeypatch.setattr("extractor.runner.ProcessPoolExecutor", CountedPool)
+    pooled = settings_for(tmp_path, backend="offline", concurrency=2, cache=False)
+    single = settings_for(tmp_path, backend="offline", concurrency=1, cache=False)
+
+    run([str(tmp_path / "in")], tmp_path / "pool.jsonl", pooled)
+    run([str(tmp_path / "in")], tmp_path / "one.jsonl", single)
+
+    assert pools == [2]  # the first run used two worker processes, the second none
+    pool_lines = read_lines(tmp_path / "pool.jsonl")
+    assert [line["article"] for line in pool_lines] == ids
+    assert [stable(x) for x in pool_lines] == [
+        stable(x) for x in read_lines(tmp_path / "one.jsonl")
+    ]
