@@ -245,7 +245,8 @@ def _strictify(node: Any) -> Any:
 
 def llm_json_schema() -> dict[str, Any]:
     """JSON Schema of `EventDraft`, valid for OpenAI strict structured outputs."""
-    return _strictify(copy.deepcopy(EventDraft.model_json_schema()))
+    schema: dict[str, Any] = _strictify(copy.deepcopy(EventDraft.model_json_schema()))
+    return schema
 
 
 def record_json_schema() -> dict[str, Any]:

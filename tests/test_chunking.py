@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 from extractor.chunking import chunk_spans
 
 
@@ -9,7 +11,7 @@ def test_chunks_cover_the_text_on_sentence_boundaries_with_overlap() -> None:
     chunks = chunk_spans(text, budget=1000, overlap=1)
     assert len(chunks) > 5
     assert chunks[0][0] == 0 and chunks[-1][1] == len(text)
-    for (s1, e1), (s2, _e2) in zip(chunks, chunks[1:], strict=False):
+    for (_s1, e1), (s2, _e2) in itertools.pairwise(chunks):
         assert s2 < e1, "consecutive chunks overlap by a sentence"
         assert text[s2:].startswith("Sentence number")
     assert all(e - s <= 1000 for s, e in chunks)

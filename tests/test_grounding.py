@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from extractor.grounding import ground_quote
 
-TEXT = "Mr Putin said: “It is really a breakthrough document.”\n\nThe  deal was signed   on Wednesday."
+TEXT = (
+    "Mr Putin said: “It is really a breakthrough document.”\n\n"
+    "The  deal was signed   on Wednesday."
+)
 
 
 def test_exact_quote_gets_its_offsets() -> None:

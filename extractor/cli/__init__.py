@@ -17,7 +17,7 @@ from extractor.cli import show as show_cmd
 
 app = typer.Typer(
     name="extract",
-    help="Turn news articles into typed, evidence-grounded event records, and score them against gold.",
+    help="Turn news articles into typed, evidence-grounded event records; score them against gold.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
