@@ -20,6 +20,7 @@ install: $(STAMP)
 run: install
 	mkdir -p $(OUT)
 	$(BIN)/extract run seeds/ --out $(OUT)/seeds.jsonl
+	$(BIN)/extract show $(OUT)/seeds.jsonl
 	$(BIN)/extract eval --predictions $(OUT)/seeds.jsonl --html $(OUT)/seeds-report.html
 
 ## browser: headless Chromium for the HTML report test (Debian packages; needs root)
@@ -34,10 +35,11 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## test: lint, type-check, the test suite, and the offline backend's regression gate
+## test: lint, type-check, the test suite, and the offline backend's regression gates
 test: install browser lint
 	$(BIN)/pytest
 	$(BIN)/extract eval --backend offline --check
+	$(BIN)/extract eval --backend offline --articles evals/heldout --gold evals/heldout/gold --check
 
 bench: install
 	$(BIN)/python -m bench
