@@ -249,7 +249,7 @@ def test_resume_runs_only_the_missing_articles(tmp_path: Path) -> None:
 
     summary = run([str(tmp_path / "in")], out, settings, backend=backend)
 
-    assert backend.calls == ids[3:]
+    assert sorted(backend.calls) == ids[3:]
     assert summary.resumed == 3
     assert summary.articles == 6
     assert [stable(x) for x in read_lines(out)] == [stable(x) for x in full]
@@ -282,7 +282,7 @@ def test_changed_backend_configuration_redoes_every_article(tmp_path: Path) -> N
 
     summary = run([str(tmp_path / "in")], out, settings_for(tmp_path), backend=changed)
 
-    assert changed.calls == ids
+    assert sorted(changed.calls) == ids
     assert summary.resumed == 0
     assert len(read_lines(out)) == 3
 
