@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from extractor.errors import ConfigError, ExtractorError
-from extractor.evaluation.command import EvalRequest, eval_set_name, run_eval
 
 _OUT_DIR = Path("out")
 
@@ -18,6 +17,7 @@ def _run_backend(
 ) -> Path:
     """Run `backend` over the articles into ``out/eval-<backend>-<set>.jsonl``; return that path."""
     # Imported on use: only this path needs the runner and, through it, the backends.
+    from extractor.evaluation.command import eval_set_name
     from extractor.runner import run
     from extractor.settings import Settings
 
@@ -83,6 +83,9 @@ def eval_(
     ] = None,
 ) -> None:
     """Score extractions against hand-labelled gold; print the table; gate or bless."""
+    # Imported on use, so that `extract --help` does not pay for scipy.
+    from extractor.evaluation.command import EvalRequest, run_eval
+
     try:
         if (backend is None) == (predictions is None):
             raise ConfigError("give exactly one of --backend NAME and --predictions RUN.jsonl")

@@ -6,8 +6,6 @@ import json
 
 import typer
 
-from extractor.schema import llm_json_schema, record_json_schema
-
 
 def schema(
     llm: bool = typer.Option(
@@ -15,5 +13,8 @@ def schema(
     ),
 ) -> None:
     """Print the JSON Schema of an event record."""
+    # Imported on use: building the pydantic models is the slowest part of starting up.
+    from extractor.schema import llm_json_schema, record_json_schema
+
     document = llm_json_schema() if llm else record_json_schema()
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from extractor.schema import EventRecord, Evidence
+if TYPE_CHECKING:
+    from extractor.schema import EventRecord, Evidence
 
 
 def _mark(evidence: Evidence) -> str:
@@ -42,6 +43,8 @@ def show(
     results: Annotated[Path, typer.Argument(help="A JSON Lines file written by `extract run`.")],
 ) -> None:
     """Print the records of a run for reading: one block per article, facts with ✓/✗ evidence."""
+    from extractor.schema import EventRecord
+
     try:
         lines = results.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
