@@ -44,6 +44,7 @@ class Settings:
     timeout: float | None = None
     max_retries: int | None = None
     max_reasks: int | None = None
+    context_chars: int | None = None
     cache: bool = True
     cache_dir: Path = Path(".extract-cache")
     prices: Path | None = None
@@ -191,6 +192,7 @@ _SPECS: dict[str, _Spec] = {
     "timeout": _Spec(_number(float, 0.001), "EXTRACT_TIMEOUT"),
     "max_retries": _Spec(_number(int, 0), "EXTRACT_MAX_RETRIES"),
     "max_reasks": _Spec(_number(int, 0), "EXTRACT_MAX_REASKS"),
+    "context_chars": _Spec(_number(int, 200), "EXTRACT_CONTEXT_CHARS"),
     "cache": _Spec(_flag, "EXTRACT_CACHE"),
     "cache_dir": _Spec(_path, "EXTRACT_CACHE_DIR"),
     "prices": _Spec(_path, "EXTRACT_PRICES"),

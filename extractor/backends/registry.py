@@ -41,6 +41,7 @@ def _openai_backend(settings: Settings) -> Backend:
         "timeout": settings.timeout,
         "max_retries": settings.max_retries,
         "max_reasks": settings.max_reasks,
+        "context_chars": settings.context_chars,
     }
     # Unset fields keep the backend's (or the preset's) own defaults.
     overrides = {name: value for name, value in given.items() if value is not None}

@@ -80,6 +80,10 @@ def run(
     max_reasks: Annotated[
         int | None, typer.Option(help="Re-asks when an answer fails validation.")
     ] = None,
+    context_chars: Annotated[
+        int | None,
+        typer.Option(help="LLM: article characters per call; longer ones are chunked."),
+    ] = None,
     cache: Annotated[
         bool | None,
         typer.Option("--cache/--no-cache", help="Reuse stored backend answers (default: on)."),
@@ -126,6 +130,7 @@ def run(
             timeout=timeout,
             max_retries=max_retries,
             max_reasks=max_reasks,
+            context_chars=context_chars,
             cache=cache,
             cache_dir=cache_dir,
             prices=prices,
