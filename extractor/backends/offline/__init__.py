@@ -22,6 +22,7 @@ from extractor.backends.offline.location import find_location
 from extractor.backends.offline.mentions import find_mentions
 from extractor.backends.offline.nlp import load_pipeline, model_version
 from extractor.backends.offline.parties import find_parties
+from extractor.backends.offline.speakers import SpeakerResolver
 from extractor.backends.offline.summary import make_summary, make_title
 from extractor.backends.offline.terms import find_terms
 from extractor.schema import EventDraft
@@ -71,8 +72,9 @@ class OfflineBackend:
         parties = find_parties(parsed, mentions, event)
         states = {p.name for p in parties if p.type != "person"}
         terms = find_terms(parsed, event)
-        allegations = find_allegations(parsed, mentions)
-        denials = find_denials(parsed, mentions, allegations)
+        resolver = SpeakerResolver(mentions, parties, event.type)
+        allegations = find_allegations(parsed, resolver)
+        denials = find_denials(parsed, resolver, allegations)
         alleged = [item.draft for item in allegations]
         draft = EventDraft(
             title=make_title(parsed, event, parties),

@@ -1,11 +1,23 @@
 """Allegations and denials: who accuses whom of what, and who rejects it.
 
-An allegation is a reporting verb ("say", "accuse", "believe", "fear", "according to"...)
-whose speaker is a named party, person, or officials of a named state, and whose complement
-accuses another party of something (supplying weapons, violations, aggression...). The
-journalist's own framing, unattributed passives ("is suspected of") and hypotheticals about
-unnamed acts ("a transfer would violate sanctions") are left out. A denial is "deny",
-"refute", or "reject/dismiss" of a claim, linked to the allegation it answers.
+An allegation is made by a named party, person, or officials of a named state, and accuses
+another party of something. It is read in four shapes:
+
+- a reporting verb ("say", "accuse", "believe", "fear", "according to"...) whose complement
+  accuses a party of a hostile, unlawful or contested act ("the US says Pyongyang is supplying
+  Moscow with missiles"); the accused is the complement's subject, a party modifying it
+  ("North Korean help..."), the one thanked or blamed "for" an act, or else the one party the
+  complement names besides the speaker's own side;
+- a speaker's pejorative naming of another party's conduct ("US bullying", "Western
+  blackmail", "the hegemonic policy of the United States"), inside a reporting or stance verb
+  ("said", "portray", "called for"), or in a quotation continuing the previous sentence's;
+- a named party's fear or concern about another's act ("concerned about possible Russian
+  support for ... missile programmes");
+- the other half of an exchange ("... in return for North Korea's agreement to supply shells").
+
+The journalist's own framing, unattributed passives ("is suspected of") and hypotheticals about
+unnamed acts ("a transfer would violate sanctions") are left out. A denial is "deny", "refute",
+or "reject/dismiss" of a claim, linked to the allegation it answers.
 """
 
 from __future__ import annotations
@@ -19,12 +31,16 @@ from rapidfuzz import fuzz
 from extractor.backends.offline.document import ParsedArticle, Sentence
 from extractor.backends.offline.lexicon import words
 from extractor.backends.offline.mentions import Mentions
+from extractor.backends.offline.speakers import (
+    REPORTING_VERBS,
+    Recent,
+    SpeakerResolver,
+    conjuncts,
+    speaker_heads,
+    speaker_span,
+)
 from extractor.schema import AllegationDraft, DenialDraft
 
-REPORTING_VERBS = words(
-    "say accuse allege claim believe suspect fear warn question charge blame tell assert argue "
-    "contend think worry add state estimate insist"
-)
 _ACCUSING = words("accuse charge blame suspect")
 DENIAL_VERBS = words("deny refute rebut reject dismiss disavow repudiate")
 _NEEDS_CLAIM_OBJECT = frozenset(["reject", "dismiss"])
@@ -37,16 +53,43 @@ _ACCUSATION_WORDS = words(
     "supply provide transfer ship send deliver sell arm fund finance violate breach flout evade "
     "sabotage undermine attack strike invade bomb shell kill target launch fire occupy annex "
     "interfere meddle hack spy smuggle cheat threaten destabilise destabilize torture detain "
-    "abduct plot replenish weapon arms missile munition ammunition drone rocket troops soldier "
-    "aggression violation invasion supplies crime genocide terrorism terrorist massacre "
+    "abduct kidnap plot replenish weapon arms missile munition ammunition drone rocket troops "
+    "soldier aggression violation invasion supplies crime genocide terrorism terrorist massacre "
     "bombardment offensive incursion"
 )
-_MEDIA_WORDS = words(
-    "media agency newspaper outlet television broadcaster correspondent report reports footage "
-    "video statement"
+# Without a named subject, only an unmistakable wrong names its doer ("a gross violation").
+_WRONGDOING = _ACCUSATION_WORDS - words(
+    "supply provide transfer ship send deliver sell arm fund finance launch fire weapon arms "
+    "missile munition ammunition drone rocket troops soldier supplies replenish"
 )
+# Words that by themselves condemn the conduct of whoever they are attached to.
+_PEJORATIVE_NOUNS = words(
+    "bully bullying blackmail hegemony hegemonism imperialism colonialism neo-colonialism "
+    "neocolonialism provocation provocations interference meddling coercion intimidation piracy "
+    "hypocrisy atrocity atrocities warmongering aggression"
+)
+_PEJORATIVE_ADJECTIVES = words(
+    "illegal unlawful illegitimate hegemonic imperialist imperialistic neo-colonial neocolonial "
+    "criminal aggressive provocative unprovoked barbaric genocidal"
+)
+# Verbs through which a speaker characterises others' conduct, besides reporting verbs.
+_STANCE_VERBS = words(
+    "portray describe brand label denounce condemn decry criticise criticize slam blast vow "
+    "pledge urge call"
+)
+_CONCERN_WORDS = words("concern concerned worry worried fear fearful alarm alarmed anxious")
+_CONCERN_PREPS = words("about over at regarding")
+_EXCHANGE_NOUNS = words("return exchange")
+_OWNER_DEPS = words("amod compound poss nmod nsubj")
+_OWNER_PREPS = words("of by from")
+# Acts whose "of" names the victim, not the doer: "invasion of Ukraine".
+_DONE_TO = words(
+    "invasion occupation annexation bombing bombardment attack attacks shelling blockade "
+    "destruction seizure killing killings"
+)
+_DONE_TO_LEMMAS = frozenset(w.rstrip("s") for w in _DONE_TO)
 _HYPOTHETICAL = words("would could might may")
-_PERSON_PRONOUNS = frozenset(["he", "she"])
+_OPENING_QUOTES = ("“", '"', "‘")
 
 
 @dataclass
@@ -55,160 +98,108 @@ class _Allegation:
     sentence: int
 
 
-def _conjuncts(token: Any) -> list[Any]:
-    out = [token]
-    for child in token.children:
-        if child.dep_ == "conj":
-            out.extend(_conjuncts(child))
-    return out
+@dataclass
+class _Context:
+    article: ParsedArticle
+    mentions: Mentions
+    resolver: SpeakerResolver
 
 
-def _speaker_heads(verb: Any) -> list[Any]:
-    for child in verb.children:
-        if child.dep_ == "nsubj":
-            return _conjuncts(child)
-    if verb.dep_ == "conj" and verb.head.i != verb.i:
-        return _speaker_heads(verb.head)  # "... say X, and have accused Y": same speakers
-    return []
-
-
-def _names_in(mentions: Mentions, sentence: Sentence, head: Any) -> tuple[list[str], list[str]]:
-    """(people, states and bodies) named in a speaker or accused phrase."""
-    people: list[str] = []
-    bodies: list[str] = []
-    skip: set[int] = set()
-    for tok in head.subtree:
-        if tok.dep_ in ("relcl", "acl", "advcl") and tok.i != head.i:
-            skip.update(t.i for t in tok.subtree)
-    for tok in head.subtree:
-        if tok.i in skip:
-            continue
-        entity = mentions.at(sentence, tok)
-        if entity is None:
-            continue
-        bucket = people if entity.type == "person" else bodies
-        if entity.name not in bucket:
-            bucket.append(entity.name)
-    return people, bodies
-
-
-def _speakers(
-    mentions: Mentions, sentence: Sentence, heads: list[Any], recent: list[_Allegation]
-) -> list[str]:
-    names: list[str] = []
-    for head in heads:
-        if head.pos_ == "PRON":
-            names.extend(n for n in _antecedent(mentions, sentence, head, recent) if n not in names)
-            continue
-        if head.lemma_.lower() in _MEDIA_WORDS or head.lower_ in _MEDIA_WORDS:
-            continue  # "state media said": the outlet is not the alleger
-        people, bodies = _names_in(mentions, sentence, head)
-        names.extend(n for n in (people or bodies) if n not in names)
-    return names
-
-
-def _antecedent(
-    mentions: Mentions, sentence: Sentence, pronoun: Any, recent: list[_Allegation]
-) -> list[str]:
-    """Who 'they' or 'he' is: a named subject higher in the sentence, else just before it."""
-    node = pronoun.head
-    while node.head.i != node.i:
-        node = node.head
-        for child in node.children:
-            if child.dep_ == "nsubj" and child.pos_ != "PRON":
-                people, bodies = _names_in(mentions, sentence, child)
-                if people or bodies:
-                    return people or bodies
-    if pronoun.lower_ in ("they", "them"):
-        if recent and recent[-1].sentence >= sentence.index - 1:
-            return list(recent[-1].draft.alleged_by)
-        return []
-    if pronoun.lower_ not in _PERSON_PRONOUNS or sentence.index == 0:
-        return []
-    previous = mentions.article.sentences[sentence.index - 1]
-    subjects = [
-        m.name
-        for m in mentions.in_sentence(previous)
-        if m.type == "person" and _head_dep(m) == "nsubj"
-    ]
-    return subjects[-1:]
-
-
-def _head_dep(mention: Any) -> str:
-    doc = mention.sentence.span.doc
-    for k in range(mention.first, mention.last + 1):
-        if not mention.first <= doc[k].head.i <= mention.last:
-            return str(doc[k].dep_)
-    return str(doc[mention.last].dep_)
-
-
-def _own_side(mentions: Mentions, speakers: list[str]) -> set[str]:
-    side = set(speakers)
-    for name in speakers:
-        entity = mentions.entity(name)
-        if entity is not None and entity.represents:
-            side.add(entity.represents)
-    return side
-
-
-def _accused_of(mentions: Mentions, sentence: Sentence, clause: Any) -> tuple[list[str], bool]:
+def _accused_subjects(ctx: _Context, sentence: Sentence, clause: Any) -> tuple[list[str], bool]:
     """Parties a complement clause is about, and whether they are its grammatical subject."""
     subjects = [c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")]
     direct: list[str] = []
     for subject in subjects:
-        for tok in _conjuncts(subject):
-            entity = mentions.at(sentence, tok)
+        for tok in conjuncts(subject):
+            entity = ctx.mentions.at(sentence, tok)
             if entity is not None and entity.name not in direct:
                 direct.append(entity.name)
     if direct:
         return direct, True
     found: list[str] = []
     for subject in subjects:
-        for noun in _conjuncts(subject):
+        for noun in conjuncts(subject):
             # "North Korean help ...", "Moscow's transfer ...", "transfers between X and Y"
             modifiers = [c for c in noun.children if c.dep_ in ("amod", "compound", "poss", "nmod")]
             for prep in noun.children:
                 if prep.dep_ == "prep" and prep.lower_ in ("between", "from", "by"):
                     modifiers += [
-                        t for p in prep.children if p.dep_ == "pobj" for t in _conjuncts(p)
+                        t for p in prep.children if p.dep_ == "pobj" for t in conjuncts(p)
                     ]
             for tok in modifiers:
-                entity = mentions.at(sentence, tok)
+                entity = ctx.mentions.at(sentence, tok)
                 if entity is not None and entity.name not in found:
                     found.append(entity.name)
     return found, False
+
+
+def _doers_thanked_or_blamed(
+    ctx: _Context, sentence: Sentence, clause: Any
+) -> tuple[list[str], Any]:
+    """'thank the North for acting as an arsenal': the object of the verb did the act."""
+    found: list[str] = []
+    act = None
+    for tok in clause.subtree:
+        if not (tok.tag_ == "VBG" and tok.dep_ == "pcomp" and tok.head.lower_ == "for"):
+            continue
+        verb = tok.head.head
+        if verb.pos_ != "VERB" or not _accuses(tok):
+            continue
+        for obj in (c for c in verb.children if c.dep_ == "dobj"):
+            for part in conjuncts(obj):
+                entity = ctx.mentions.at(sentence, part)
+                if entity is not None and entity.name not in found:
+                    found.append(entity.name)
+                    act = act or tok
+    return found, act
+
+
+def _named_in(ctx: _Context, sentence: Sentence, tokens: Any, exclude: set[str]) -> list[str]:
+    names: list[str] = []
+    for tok in tokens:
+        entity = ctx.mentions.at(sentence, tok)
+        if entity is not None and entity.name not in exclude and entity.name not in names:
+            names.append(entity.name)
+    return names
 
 
 def _accuses(clause: Any) -> bool:
     return any(t.lemma_.lower() in _ACCUSATION_WORDS for t in clause.subtree)
 
 
-def _clause_text(article: ParsedArticle, sentence: Sentence, clause: Any) -> tuple[str, Any, Any]:
+def _trimmed(article: ParsedArticle, sentence: Sentence, lo: int, hi: int) -> tuple[str, Any, Any]:
     doc = sentence.span.doc
-    lo, hi = clause.left_edge.i, clause.right_edge.i
-    while lo < hi and (doc[lo].is_punct or doc[lo].lower_ in ("that", "whether", "of")):
+    while lo < hi and (doc[lo].is_punct or doc[lo].lower_ in ("that", "whether", "of", "as")):
         lo += 1
     while hi > lo and doc[hi].is_punct:
         hi -= 1
     text = re.sub(r"\s+", " ", article.quote(sentence, doc[lo], doc[hi])).strip(" “”\"'‘’,")
+    if (text.count('"') + text.count("“") + text.count("”")) % 2:
+        text = re.sub(r"[\"“”]", "", text)  # a quotation cut in half reads as noise
     return text, doc[lo], doc[hi]
+
+
+def _clause_text(article: ParsedArticle, sentence: Sentence, clause: Any) -> tuple[str, Any, Any]:
+    return _trimmed(article, sentence, clause.left_edge.i, clause.right_edge.i)
 
 
 def _complements(verb: Any) -> list[Any]:
     return [c for c in verb.children if c.dep_ in ("ccomp", "xcomp") and c.pos_ in ("VERB", "AUX")]
 
 
-def _speaker_span(heads: list[Any]) -> list[Any]:
-    tokens: list[Any] = []
-    for head in heads:
-        tokens += [head.left_edge, head] if head.i - head.left_edge.i < 10 else [head]
-    return tokens
+def _quoted(ctx: _Context, sentence: Sentence) -> bool:
+    return any(q in ctx.article.sentence_text(sentence) for q in ("“", "”", '"'))
 
 
-def find_allegations(article: ParsedArticle, mentions: Mentions) -> list[_Allegation]:
+def find_allegations(article: ParsedArticle, resolver: SpeakerResolver) -> list[_Allegation]:
     """Attributed accusations, in text order, one per claim and alleger group."""
+    ctx = _Context(article, resolver.mentions, resolver)
     found: list[_Allegation] = []
+    quoted: tuple[Sentence, list[str]] | None = None
     for sentence in article.body:
+        recent = Recent(found[-1].sentence, found[-1].draft.alleged_by) if found else None
+        items: list[AllegationDraft] = []
+        speaking: list[str] = []
         for verb in sentence.span:
             lemma = verb.lemma_.lower()
             if verb.lower_ == "according" and any(c.lower_ == "to" for c in verb.children):
@@ -221,57 +212,110 @@ def find_allegations(article: ParsedArticle, mentions: Mentions) -> list[_Allega
                 ]
                 clauses = [verb.head] if verb.head.i != verb.i else []
             elif lemma in REPORTING_VERBS and verb.pos_ == "VERB":
-                heads = _speaker_heads(verb)
+                heads = speaker_heads(verb)
                 clauses = _complements(verb)
             else:
                 continue
-            speakers = _speakers(mentions, sentence, heads, found)
+            speakers = ctx.resolver.speakers(sentence, heads, recent)
             if not speakers:
                 continue
+            speaking = speaking or speakers
             if lemma in _ACCUSING:
-                items = _accusation(article, mentions, sentence, verb, speakers, heads)
+                items += _accusation(ctx, sentence, verb, speakers, heads)
             else:
-                items = [
-                    item
-                    for clause in clauses
-                    if (
-                        item := _reported(
-                            article, mentions, sentence, verb, clause, speakers, heads
-                        )
-                    )
-                ]
-            for draft in items:
-                if not _duplicate(found, draft):
-                    found.append(_Allegation(draft, sentence.index))
+                for clause in clauses:
+                    items += _reported(ctx, sentence, verb, clause, speakers, heads)
+        carried = None
+        if quoted is not None and _continues_quote(ctx, quoted[0], sentence):
+            carried = quoted[1]
+        items += _pejorative(ctx, sentence, recent, carried)
+        items += _concerns(ctx, sentence, recent)
+        for draft in items:
+            if not _duplicate(found, draft, sentence.index):
+                found.append(_Allegation(draft, sentence.index))
+        if speaking and _quoted(ctx, sentence):
+            quoted = (sentence, speaking)
+        elif carried is None:
+            quoted = None
     return found
 
 
+def _continues_quote(ctx: _Context, previous: Sentence, sentence: Sentence) -> bool:
+    """A sentence that opens a quotation right after an attributed quotation, same paragraph."""
+    text = ctx.article.sentence_text(sentence)
+    return (
+        sentence.block == previous.block
+        and sentence.index == previous.index + 1
+        and text.startswith(_OPENING_QUOTES)
+    )
+
+
 def _reported(
-    article: ParsedArticle,
-    mentions: Mentions,
+    ctx: _Context,
     sentence: Sentence,
     verb: Any,
     clause: Any,
     speakers: list[str],
     heads: list[Any],
-) -> AllegationDraft | None:
-    accused, direct = _accused_of(mentions, sentence, clause)
-    accused = [a for a in accused if a not in _own_side(mentions, speakers)]
-    if not accused or not _accuses(clause):
-        return None
+) -> list[AllegationDraft]:
+    own = ctx.resolver.own_side(speakers)
+    accused, direct = _accused_subjects(ctx, sentence, clause)
+    act = None
+    if not accused:
+        accused, act = _doers_thanked_or_blamed(ctx, sentence, clause)
     hedged = any(c.dep_ == "aux" and c.lower_ in _HYPOTHETICAL for c in clause.children)
+    negated = any(c.dep_ == "neg" for c in clause.children)
+    if not accused and not hedged and not negated:
+        # "all this is a gross violation of limitations agreed upon by western countries": the
+        # accused may be named anywhere in the complement, if it names just one other party.
+        others = _named_in(ctx, sentence, clause.subtree, ctx.resolver.allies(speakers))
+        wrong = any(t.lemma_.lower() in _WRONGDOING for t in clause.subtree)
+        accused = others if len(others) == 1 and wrong else []
+    accused = [a for a in accused if a not in own]
+    if not accused or not _accuses(clause):
+        return []
     if hedged and not direct:
-        return None  # "a transfer would violate sanctions": a hypothetical, no one accused
-    if any(c.dep_ == "neg" for c in clause.children):
-        return None
-    text, lo, hi = _clause_text(article, sentence, clause)
-    evidence = article.quote_tokens(sentence, [*_speaker_span(heads), verb, lo, hi])
-    return AllegationDraft(alleged_by=speakers, accused=accused, claim=text, evidence=evidence)
+        return []  # "a transfer would violate sanctions": a hypothetical, no one accused
+    if negated:
+        return []
+    text, lo, hi = _clause_text(ctx.article, sentence, clause)
+    ends = [*speaker_span(heads), verb, lo, hi]
+    evidence = ctx.article.quote_tokens(sentence, ends)
+    if act is not None:
+        text = f"{' and '.join(accused)} {_clause_text(ctx.article, sentence, act)[0]}"
+    out = [AllegationDraft(alleged_by=speakers, accused=accused, claim=text, evidence=evidence)]
+    out += _exchange(ctx, sentence, clause, speakers, own | set(accused), evidence)
+    return out
+
+
+def _exchange(
+    ctx: _Context,
+    sentence: Sentence,
+    clause: Any,
+    speakers: list[str],
+    taken: set[str],
+    evidence: str,
+) -> list[AllegationDraft]:
+    """'... in return for North Korea's agreement to supply shells': the other side's act."""
+    out: list[AllegationDraft] = []
+    for tok in clause.subtree:
+        if tok.lower_ not in _EXCHANGE_NOUNS or tok.head.lower_ != "in":
+            continue
+        for prep in (c for c in tok.children if c.dep_ == "prep" and c.lower_ == "for"):
+            for noun in (c for c in prep.children if c.dep_ == "pobj"):
+                owners = [o for o in _owners(ctx, sentence, noun) if o not in taken]
+                if owners and _accuses(noun):
+                    text, _, _ = _clause_text(ctx.article, sentence, noun)
+                    out.append(
+                        AllegationDraft(
+                            alleged_by=speakers, accused=owners, claim=text, evidence=evidence
+                        )
+                    )
+    return out
 
 
 def _accusation(
-    article: ParsedArticle,
-    mentions: Mentions,
+    ctx: _Context,
     sentence: Sentence,
     verb: Any,
     speakers: list[str],
@@ -281,11 +325,11 @@ def _accusation(
     objects = [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass")]
     accused: list[str] = []
     for obj in objects:
-        for tok in _conjuncts(obj):
-            entity = mentions.at(sentence, tok)
+        for tok in conjuncts(obj):
+            entity = ctx.mentions.at(sentence, tok)
             if entity is not None and entity.name not in accused:
                 accused.append(entity.name)
-    accused = [a for a in accused if a not in _own_side(mentions, speakers)]
+    accused = [a for a in accused if a not in ctx.resolver.own_side(speakers)]
     of = [
         p
         for c in verb.children
@@ -294,22 +338,185 @@ def _accusation(
     ]
     if not accused or not of:
         return []
-    text, lo, hi = _clause_text(article, sentence, of[0])
+    text, lo, hi = _clause_text(ctx.article, sentence, of[0])
     claim = f"{' and '.join(accused)} {text}" if of[0].tag_ == "VBG" else text
-    evidence = article.quote_tokens(sentence, [*_speaker_span(heads), verb, lo, hi])
+    evidence = ctx.article.quote_tokens(sentence, [*speaker_span(heads), verb, lo, hi])
     return [AllegationDraft(alleged_by=speakers, accused=accused, claim=claim, evidence=evidence)]
 
 
-def _duplicate(found: list[_Allegation], draft: AllegationDraft) -> bool:
+# ------------------------------------------------------------- pejorative naming, concern
+
+
+def _owners(ctx: _Context, sentence: Sentence, noun: Any) -> list[str]:
+    """Parties whose conduct a noun names: 'US bullying', 'policy of the United States'."""
+    tokens: list[Any] = []
+    for child in noun.children:
+        if child.dep_ in _OWNER_DEPS:
+            tokens += conjuncts(child)
+        elif child.dep_ in ("prep", "agent") and child.lower_ in _OWNER_PREPS:
+            if child.lower_ == "of" and noun.lemma_.lower() in _DONE_TO | _DONE_TO_LEMMAS:
+                continue
+            tokens += [t for p in child.children if p.dep_ == "pobj" for t in conjuncts(p)]
+    names: list[str] = []
+    for tok in tokens:
+        if tok.tag_ == "PRP$":
+            name = _possessor(ctx, sentence, tok)
+        else:
+            entity = ctx.mentions.at(sentence, tok)
+            name = entity.name if entity is not None else None
+        if name is not None and name not in names:
+            names.append(name)
+    return names
+
+
+def _possessor(ctx: _Context, sentence: Sentence, pronoun: Any) -> str | None:
+    """'his' is the nearest person named before it; 'its', 'their' the nearest state or body."""
+    person = pronoun.lower_ in ("his", "her")
+    best = None
+    for mention in ctx.mentions.in_sentence(sentence):
+        if mention.last >= pronoun.i:
+            break
+        if (mention.type == "person") == person:
+            best = mention.name
+    return best
+
+
+def _speaker_of(
+    ctx: _Context, sentence: Sentence, token: Any, recent: Recent | None
+) -> tuple[list[str], list[Any], Any] | None:
+    """The nearest reporting verb above a token with a named speaker, else a stance verb."""
+    stance: tuple[list[str], list[Any], Any] | None = None
+    node = token
+    while node.head.i != node.i:
+        node = node.head
+        lemma = node.lemma_.lower()
+        if node.pos_ != "VERB" or (lemma not in REPORTING_VERBS and lemma not in _STANCE_VERBS):
+            continue
+        heads = speaker_heads(node) or _interrupted_subject(ctx, sentence, node)
+        speakers = ctx.resolver.speakers(sentence, heads, recent)
+        if not speakers:
+            continue
+        if lemma in REPORTING_VERBS:
+            return speakers, heads, node
+        stance = stance or (speakers, heads, node)
+    return stance
+
+
+def _interrupted_subject(ctx: _Context, sentence: Sentence, verb: Any) -> list[Any]:
+    """'Putin, in a commentary published on ..., called for': the tagger loses such subjects."""
+    people = [
+        m
+        for m in ctx.mentions.in_sentence(sentence)
+        if m.type == "person" and m.last < verb.i
+    ]
+    if not people:
+        return []
+    doc = sentence.span.doc
+    last = people[-1]
+    after = doc[last.last + 1] if last.last + 1 < sentence.span.end else None
+    head = doc[last.last]
+    if after is None or after.text != "," or head.dep_ in ("pobj", "dobj", "poss", "compound"):
+        return []
+    return [head]
+
+
+def _pejorative(
+    ctx: _Context, sentence: Sentence, recent: Recent | None, carried: list[str] | None
+) -> list[AllegationDraft]:
+    """A speaker's pejorative naming of another party's conduct, one item per party."""
+    out: list[AllegationDraft] = []
+    for tok in sentence.span:
+        noun = tok.pos_ in ("NOUN", "PROPN")
+        adjectives = [
+            a
+            for c in tok.children
+            if c.dep_ == "amod" and noun
+            for a in conjuncts(c)
+            if a.lower_ in _PEJORATIVE_ADJECTIVES
+        ]
+        pejorative = tok.lower_ in _PEJORATIVE_NOUNS or tok.lemma_.lower() in _PEJORATIVE_NOUNS
+        if not (pejorative or adjectives) or tok.dep_ == "amod":
+            continue
+        found = _speaker_of(ctx, sentence, tok, recent)
+        if found is None and carried is None:
+            continue
+        speakers, heads, verb = found if found is not None else (carried or [], [], None)
+        owners = _owners(ctx, sentence, tok)
+        if not owners and adjectives:
+            # "called for unity in resisting 'illegal and unilateral restrictions' ... out of the
+            # control of the West": the one other party the sentence names is the target.
+            others = _named_in(ctx, sentence, sentence.span, ctx.resolver.allies(speakers))
+            owners = others if len(others) == 1 else []
+        accused = [o for o in owners if o not in ctx.resolver.own_side(speakers)]
+        if not accused:
+            continue
+        text, lo, hi = _trimmed(ctx.article, sentence, tok.left_edge.i, tok.right_edge.i)
+        named = {e.name for t in tok.subtree if (e := ctx.mentions.at(sentence, t)) is not None}
+        if not set(accused) <= named:
+            text = f"{text} ({' and '.join(accused)})"
+        if verb is not None:
+            evidence = ctx.article.quote_tokens(sentence, [*speaker_span(heads), verb, lo, hi])
+        else:
+            evidence = ctx.article.sentence_text(sentence)
+        draft = AllegationDraft(alleged_by=speakers, accused=accused, claim=text, evidence=evidence)
+        if not any(_same_target(o, draft) for o in out):
+            out.append(draft)
+    return out
+
+
+def _concerns(ctx: _Context, sentence: Sentence, recent: Recent | None) -> list[AllegationDraft]:
+    """'he was concerned about possible Russian support for ... missile programmes'."""
+    out: list[AllegationDraft] = []
+    for tok in sentence.span:
+        if tok.lower_ not in _CONCERN_WORDS and tok.lemma_.lower() not in _CONCERN_WORDS:
+            continue
+        objects = [
+            p
+            for c in tok.children
+            if c.dep_ == "prep" and c.lower_ in _CONCERN_PREPS
+            for p in c.children
+            if p.dep_ == "pobj"
+        ]
+        if not objects:
+            continue
+        holder = tok.head if tok.dep_ in ("acomp", "dobj", "attr") else tok
+        heads = speaker_heads(holder)
+        speakers = ctx.resolver.speakers(sentence, heads, recent)
+        if not speakers:
+            continue
+        own = ctx.resolver.own_side(speakers)
+        for noun in objects:
+            accused = [o for o in _owners(ctx, sentence, noun) if o not in own]
+            if not accused or not _accuses(noun):
+                continue
+            text, lo, hi = _clause_text(ctx.article, sentence, noun)
+            evidence = ctx.article.quote_tokens(sentence, [*speaker_span(heads), tok, lo, hi])
+            out.append(
+                AllegationDraft(alleged_by=speakers, accused=accused, claim=text, evidence=evidence)
+            )
+    return out
+
+
+def _same_target(item: AllegationDraft, draft: AllegationDraft) -> bool:
+    return set(item.alleged_by) == set(draft.alleged_by) and set(item.accused) == set(
+        draft.accused
+    )
+
+
+def _duplicate(found: list[_Allegation], draft: AllegationDraft, sentence: int) -> bool:
+    """The same claim again, or the same speaker and target in consecutive sentences."""
     for item in found:
-        same_people = set(item.draft.alleged_by) == set(draft.alleged_by)
-        if same_people and fuzz.token_set_ratio(item.draft.claim, draft.claim) >= 85:
+        if not _same_target(item.draft, draft):
+            continue
+        if fuzz.token_set_ratio(item.draft.claim, draft.claim) >= 85:
+            return True
+        if item.sentence == sentence - 1:
             return True
     return False
 
 
 def find_denials(
-    article: ParsedArticle, mentions: Mentions, allegations: list[_Allegation]
+    article: ParsedArticle, resolver: SpeakerResolver, allegations: list[_Allegation]
 ) -> list[DenialDraft]:
     """Denials of claims, each linked to the nearest earlier allegation against the denier."""
     out: list[DenialDraft] = []
@@ -318,8 +525,8 @@ def find_denials(
             lemma = verb.lemma_.lower()
             if lemma not in DENIAL_VERBS or verb.pos_ != "VERB":
                 continue
-            heads = _speaker_heads(verb)
-            deniers = _speakers(mentions, sentence, heads, [])
+            heads = speaker_heads(verb)
+            deniers = resolver.speakers(sentence, heads, None)
             if not deniers:
                 continue
             objects = [c for c in verb.children if c.dep_ in ("dobj", "ccomp", "xcomp")]
@@ -327,14 +534,14 @@ def find_denials(
                 o.dep_ == "ccomp" or o.lemma_.lower() in _CLAIM_NOUNS for o in objects
             ):
                 continue  # "rejected the proposal" is no denial of a claim
-            link = _answered(allegations, sentence.index, sorted(_own_side(mentions, deniers)))
+            link = _answered(allegations, sentence.index, sorted(resolver.own_side(deniers)))
             pronoun = not objects or all(o.lemma_.lower() in _CLAIM_NOUNS for o in objects)
             if link is not None and pronoun:
                 claim = allegations[link].draft.claim
-                ends = [*_speaker_span(heads), verb, *objects]
+                ends = [*speaker_span(heads), verb, *objects]
             elif objects:
                 claim, lo, hi = _clause_text(article, sentence, objects[0])
-                ends = [*_speaker_span(heads), verb, lo, hi]
+                ends = [*speaker_span(heads), verb, lo, hi]
             else:
                 continue
             evidence = article.quote_tokens(sentence, ends)

@@ -93,6 +93,9 @@ class ParsedArticle:
         closed = sum(1 for t in doc[lo : hi + 1] if t.text == ")")
         if opened > closed and hi < bound_hi and doc[hi + 1].text == ")":
             hi += 1  # keep "(Kim Jong Un)" whole
+        quotes = sum(1 for t in doc[lo : hi + 1] if t.text in ('"', "“", "”"))
+        if quotes % 2 and hi < bound_hi and doc[hi + 1].text in ('"', "”"):
+            hi += 1  # keep 'Western "blackmail"' whole
         return self.quote(sentence, doc[lo], doc[hi])
 
     def sentence_text(self, sentence: Sentence) -> str:

@@ -96,6 +96,17 @@ class Mentions:
     article: ParsedArticle
     entities: dict[str, Entity]
     _by_token: dict[tuple[int, int], Mention]
+    _by_sentence: dict[int, list[Mention]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # One pass here instead of a scan of every token per `in_sentence` call.
+        seen: set[int] = set()
+        for (index, _), mention in self._by_token.items():
+            if id(mention) not in seen:
+                seen.add(id(mention))
+                self._by_sentence.setdefault(index, []).append(mention)
+        for found in self._by_sentence.values():
+            found.sort(key=lambda m: m.first)
 
     def at(self, sentence: Sentence, token: Any) -> Entity | None:
         """The entity a token belongs to, if it is part of a mention."""
@@ -108,11 +119,7 @@ class Mentions:
 
     def in_sentence(self, sentence: Sentence) -> list[Mention]:
         """Mentions in a sentence, in text order."""
-        seen: dict[int, Mention] = {}
-        for (index, _), mention in self._by_token.items():
-            if index == sentence.index:
-                seen.setdefault(id(mention), mention)
-        return sorted(seen.values(), key=lambda m: m.first)
+        return list(self._by_sentence.get(sentence.index, []))
 
     def entity(self, name: str) -> Entity | None:
         return self.entities.get(name)
@@ -209,7 +216,14 @@ def _person_tokens(ent: Any) -> tuple[int, int] | None:
         return None
     for k in range(lo, hi + 1):
         word = doc[k].text
-        if not word[:1].isupper() and word.lower() not in _NAME_PARTICLES and word != "-":
+        # "Shin Won-sik", "Moon Jae-in": the part after a hyphen of a given name is lower case.
+        after_hyphen = k > lo and doc[k - 1].text == "-" and word.isalpha()
+        if (
+            not word[:1].isupper()
+            and word.lower() not in _NAME_PARTICLES
+            and word != "-"
+            and not after_hyphen
+        ):
             return None
     return lo, hi
 
@@ -482,10 +496,11 @@ def _descriptive_aliases(article: ParsedArticle, entities: dict[str, Entity]) ->
                 if hit is None or hit.kind != "demonym":
                     continue
                 people = by_role.get((hit.entry.name, title.lower_), [])
-                if not people and title.lower_ in TITLES and len(unplaced) == 1:
+                person = _main_unplaced(unplaced)
+                if not people and title.lower_ in TITLES and person is not None:
                     # "the Russian leader" when one titled person is not yet placed: that is
                     # the person, unless the article already names another Russian leader.
-                    person = unplaced.pop()
+                    unplaced.remove(person)
                     person.represents = hit.entry.name
                     person.titles.add(title.lower_)
                     person.leader = person.leader or title.lower_ in LEADER_TITLES
@@ -498,6 +513,15 @@ def _descriptive_aliases(article: ParsedArticle, entities: dict[str, Entity]) ->
                             sentence, tok.i, title.i, surface, people[0].name, "person", "alias"
                         )
                     )
+
+
+def _main_unplaced(unplaced: list[Entity]) -> Entity | None:
+    """The one unplaced titled person, or one named more often than all the others together."""
+    if not unplaced:
+        return None
+    ranked = sorted(unplaced, key=lambda e: -len(e.mentions))
+    rest = sum(len(e.mentions) for e in ranked[1:])
+    return ranked[0] if len(ranked[0].mentions) > rest else None
 
 
 def _caption_people(
