@@ -78,7 +78,7 @@ class OfflineBackend:
         alleged = [item.draft for item in allegations]
         draft = EventDraft(
             title=make_title(parsed, event, parties),
-            summary=make_summary(parsed, event, terms, alleged),
+            summary="",
             event_type=event.type,
             date=find_date(parsed, event),
             location=find_location(parsed, mentions, event, states),
@@ -87,4 +87,6 @@ class OfflineBackend:
             allegations=alleged,
             denials=denials,
         )
+        summary = make_summary(parsed, event, draft, article.published)
+        draft = draft.model_copy(update={"summary": summary})
         return Extraction(draft=draft, model=f"en_core_web_sm-{self._version()}")

@@ -405,9 +405,7 @@ def _speaker_of(
 def _interrupted_subject(ctx: _Context, sentence: Sentence, verb: Any) -> list[Any]:
     """'Putin, in a commentary published on ..., called for': the tagger loses such subjects."""
     people = [
-        m
-        for m in ctx.mentions.in_sentence(sentence)
-        if m.type == "person" and m.last < verb.i
+        m for m in ctx.mentions.in_sentence(sentence) if m.type == "person" and m.last < verb.i
     ]
     if not people:
         return []
@@ -498,9 +496,7 @@ def _concerns(ctx: _Context, sentence: Sentence, recent: Recent | None) -> list[
 
 
 def _same_target(item: AllegationDraft, draft: AllegationDraft) -> bool:
-    return set(item.alleged_by) == set(draft.alleged_by) and set(item.accused) == set(
-        draft.accused
-    )
+    return set(item.alleged_by) == set(draft.alleged_by) and set(item.accused) == set(draft.accused)
 
 
 def _duplicate(found: list[_Allegation], draft: AllegationDraft, sentence: int) -> bool:

@@ -1,8 +1,10 @@
 """Title and summary of the main event, built from what the other rules found.
 
 The title is a neutral template over the event's parties ("Russia and North Korea sign
-strategic partnership deal"); the summary is extractive: the sentence reporting the event,
-then the first term and the first allegation, in article order, two to four sentences.
+strategic partnership deal"). The summary is two to four sentences that cover what an analyst
+needs first: the article's lead sentence; who signed what, where and when (composed from the
+found parties, place and date, with the visit it happened on), with the main terms; the main
+allegation against a party to the event; and that party's denial.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from extractor.backends.offline.document import ParsedArticle, Sentence
+from extractor.articles import PublicationDate
+from extractor.backends.offline.document import ParsedArticle
 from extractor.backends.offline.events import MainEvent
-from extractor.schema import AllegationDraft, PartyDraft, TermDraft
+from extractor.dates import resolve_date
+from extractor.gazetteer import lookup
+from extractor.schema import EventDraft, PartyDraft
 
 _VERB_PHRASES = {
     "ceasefire": "agree ceasefire",
@@ -22,7 +27,7 @@ _VERB_PHRASES = {
     "attack": "attack",
     "statement": "issue statement",
 }
-_MAX_SUMMARY_SENTENCES = 4
+_EVALUATIVE = frozenset(["historic", "landmark", "new", "breakthrough"])
 
 
 def _joined(names: list[str]) -> str:
@@ -31,17 +36,27 @@ def _joined(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _agreement_name(event: MainEvent) -> str:
-    noun: Any = event.agreement
-    if noun is None or noun.pos_ not in ("NOUN", "PROPN"):
-        return "agreement"
+def _modifiers(noun: Any) -> list[str]:
     words = [
         t.text
         for t in noun.doc[noun.left_edge.i : noun.i]
         if t.dep_ in ("compound", "amod") and t.is_alpha
     ]
-    words = [w for w in words if w.lower() not in ("historic", "landmark", "new", "breakthrough")]
-    return " ".join([*words, noun.text]).lower()
+    return [w for w in words if w.lower() not in _EVALUATIVE]
+
+
+def _agreement_name(article: ParsedArticle, event: MainEvent) -> str:
+    """The fullest name the lead gives the event's agreement ('comprehensive strategic
+    partnership pact' over a later bare 'pact')."""
+    noun: Any = event.agreement
+    if noun is None or noun.pos_ not in ("NOUN", "PROPN"):
+        return "agreement"
+    best = noun
+    for sentence in [*event.sentences, *article.header, *article.body[:3]]:
+        for tok in sentence.span:
+            if tok.lemma_ == noun.lemma_ and len(_modifiers(tok)) > len(_modifiers(best)):
+                best = tok
+    return " ".join([*_modifiers(best), best.text]).lower()
 
 
 def make_title(article: ParsedArticle, event: MainEvent, parties: list[PartyDraft]) -> str:
@@ -58,7 +73,7 @@ def make_title(article: ParsedArticle, event: MainEvent, parties: list[PartyDraf
     plural = len(sides) > 1
     if event.type == "agreement_signed":
         verb = "sign" if plural else "signs"
-        return f"{subject} {verb} {_agreement_name(event)}"
+        return f"{subject} {verb} {_agreement_name(article, event)}"
     phrase = _VERB_PHRASES[event.type]
     if not plural:
         first, _, rest = phrase.partition(" ")
@@ -78,27 +93,163 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\u00a0", " ")).strip()
 
 
+_MONTHS = [
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+]  # fmt: skip
+_VISIT_WORDS = frozenset(["visit", "trip"])
+_SIDE_ROLES = ("signatory", "participant")
+_FUNCTION_WORDS = frozenset(["The", "A", "An", "It", "Its", "This", "That", "These", "Under"])
+_MAX_LEAD_WORDS = 70
+
+
 def make_summary(
+    article: ParsedArticle, event: MainEvent, draft: EventDraft, published: PublicationDate | None
+) -> str:
+    """Two to four sentences: lead, event (who, what, where, when, terms), allegation, denial."""
+    body = article.body
+    if not body:
+        return draft.title
+    lead = body[0]
+    chosen: list[str] = [_clean(article.sentence_text(lead))]
+    event_clause = _event_clause(
+        article, event, draft, published, chosen[0], event.sentence is lead
+    )
+    terms = [
+        _as_clause(t.evidence) for t in draft.treaty_terms if not _covered(t.evidence, chosen)
+    ][:2]
+    clauses = [c for c in [event_clause, *terms] if c]
+    middle = "; ".join(clauses[:1] + [_lower_first(c) for c in clauses[1:]])
+    if middle:
+        chosen.append(_sentence(middle))
+    main = _main_allegation(draft)
+    if main is not None:
+        allegation = draft.allegations[main]
+        if not _covered(allegation.evidence, chosen):
+            chosen.append(_holding_sentence(article, allegation.evidence))
+        denial = next((d for d in draft.denials if d.allegation == main), None)
+        if denial is not None and not _covered(denial.evidence, chosen):
+            chosen.append(_holding_sentence(article, denial.evidence))
+    return " ".join(chosen)
+
+
+def _covered(quote: str, chosen: list[str]) -> bool:
+    return any(_clean(quote) in text for text in chosen)
+
+
+def _as_clause(quote: str) -> str:
+    """An evidence quote as a clause of a summary sentence: no dangling quotation marks."""
+    text = _clean(quote).strip(" ,;:")
+    if (text.count('"') + text.count("“") + text.count("”")) % 2:
+        text = re.sub(r"[\"“”]", "", text)
+    return text
+
+
+def _lower_first(text: str) -> str:
+    """'The pledge ...' continuing a sentence after a semicolon; names keep their capital."""
+    first, _, rest = text.partition(" ")
+    if first in _FUNCTION_WORDS:
+        return f"{first.lower()} {rest}"
+    return text
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _holding_sentence(article: ParsedArticle, quote: str) -> str:
+    """The sentence an evidence quote comes from, or the quote alone if that runs long."""
+    for sentence in article.body:
+        text = _clean(article.sentence_text(sentence))
+        if _clean(quote) in text:
+            return text if len(text.split()) <= _MAX_LEAD_WORDS else _sentence(_as_clause(quote))
+    return _sentence(_as_clause(quote))
+
+
+def _when(draft: EventDraft, published: PublicationDate | None) -> str:
+    if draft.date is None:
+        return ""
+    phrase = _clean(draft.date.phrase)
+    resolved = resolve_date(phrase, published)
+    value = resolved.value if resolved is not None else draft.date.value
+    if value is None or len(value) != 10 or value[:4] in phrase:
+        return f" {phrase}"
+    year, month, day = (int(part) for part in value.split("-"))
+    return f" {phrase}, {day} {_MONTHS[month - 1]} {year}"
+
+
+def _event_clause(
     article: ParsedArticle,
     event: MainEvent,
-    terms: list[TermDraft],
-    allegations: list[AllegationDraft],
+    draft: EventDraft,
+    published: PublicationDate | None,
+    lead: str,
+    in_lead: bool,
 ) -> str:
-    """Two to four sentences from the article: the event, its main term, its main allegation."""
-    chosen: list[Sentence] = []
-    body = article.body
-    if event.sentence is not None and event.sentence.kind == "body":
-        chosen.append(event.sentence)
-    elif body:
-        chosen.append(body[0])
-    for quote in [t.evidence for t in terms[:1]] + [a.evidence for a in allegations[:1]]:
-        holder = next((s for s in body if quote in article.sentence_text(s)), None)
-        if holder is not None and holder not in chosen:
-            chosen.append(holder)
-    for sentence in body:
-        if len(chosen) >= 2:
-            break
-        if sentence not in chosen:
-            chosen.append(sentence)
-    chosen = sorted(chosen[:_MAX_SUMMARY_SENTENCES], key=lambda s: s.index)
-    return " ".join(_clean(article.sentence_text(s)) for s in chosen)
+    """'Putin and Kim signed a strategic partnership deal between Russia and North Korea in
+    Pyongyang on Wednesday, 19 June 2024, during Vladimir Putin's visit to North Korea'."""
+    where = f" in {draft.location.name}" if draft.location is not None else ""
+    when = _when(draft, published)
+    visit = _visit(article, draft)
+    if in_lead and where.strip() in lead and (not when or when.strip() in lead):
+        where, when = "", ""  # the lead already says where and when: only a visit is news
+    sides = [p.name for p in draft.parties if p.type != "person" and p.role in _SIDE_ROLES]
+    people = [p.name for p in draft.parties if p.role == "representative" and p.represents in sides]
+    if event.type == "agreement_signed":
+        if in_lead:
+            return f"it was signed{where}{when}{visit}" if where or when or visit else ""
+        between = f" between {_joined(sides)}" if people and len(sides) >= 2 else ""
+        subject = _joined(people if len(people) >= 2 else sides)
+        return f"{subject} signed a {_agreement_name(article, event)}{between}{where}{when}{visit}"
+    if event.type == "ceasefire":
+        if in_lead or not sides:
+            return f"the ceasefire was agreed{where}{when}" if where or when else ""
+        return f"{_joined(sides)} agreed a ceasefire{where}{when}"
+    if event.type == "talks" and sides and not in_lead:
+        return f"{_joined(sides)} held talks{where}{when}"
+    return ""
+
+
+def _visit(article: ParsedArticle, draft: EventDraft) -> str:
+    """', during Vladimir Putin's visit to North Korea' when the lead says the event was on a
+    visit to the place where it happened; the visitor is the one side's person from elsewhere."""
+    if draft.location is None:
+        return ""
+    place = lookup(draft.location.name)
+    for sentence in article.header + article.body[:4]:
+        for tok in sentence.span:
+            if tok.lemma_.lower() not in _VISIT_WORDS or tok.pos_ != "NOUN":
+                continue
+            for prep in (c for c in tok.children if c.dep_ == "prep" and c.lower_ == "to"):
+                for pobj in (c for c in prep.children if c.dep_ == "pobj"):
+                    name = " ".join(t.text for t in pobj.subtree if t.pos_ == "PROPN")
+                    host = lookup(name) if name else None
+                    if host is None or place is None or host.name != place.name:
+                        continue
+                    guests = [
+                        p.name
+                        for p in draft.parties
+                        if p.role == "representative" and p.represents not in (None, host.name)
+                    ]
+                    who = f"{guests[0]}'s" if len(guests) == 1 else "a"
+                    return f", during {who} visit to {host.name}"
+    return ""
+
+
+def _main_allegation(draft: EventDraft) -> int | None:
+    """The allegation against a party to the event by someone outside it, else the first."""
+    sides = {p.name for p in draft.parties if p.role in ("signatory", "participant")}
+    sides |= {p.represents for p in draft.parties if p.represents}
+    people = {p.name for p in draft.parties}
+
+    def rank(index: int) -> tuple[int, int]:
+        item = draft.allegations[index]
+        against = bool(set(item.accused) & sides)
+        outside = not (set(item.alleged_by) & (sides | people))
+        return (-(2 * against + outside), index)
+
+    if not draft.allegations:
+        return None
+    return min(range(len(draft.allegations)), key=rank)
