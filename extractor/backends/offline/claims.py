@@ -423,6 +423,9 @@ def _pejorative(
 ) -> list[AllegationDraft]:
     """A speaker's pejorative naming of another party's conduct, one item per party."""
     out: list[AllegationDraft] = []
+    lowers = {t.lower_ for t in sentence.span} | {t.lemma_.lower() for t in sentence.span}
+    if not lowers & (_PEJORATIVE_NOUNS | _PEJORATIVE_ADJECTIVES):
+        return out
     for tok in sentence.span:
         noun = tok.pos_ in ("NOUN", "PROPN")
         adjectives = [

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from extractor.backends.offline.layout import Block, BlockKind, split_blocks
+from extractor.backends.offline.nlp import parse_texts
 
 # Same-length substitutions that help the tagger and keep every offset valid.
 _FOR_PARSER = str.maketrans({"\u00a0": " ", "`": "'", "’": "'", "\u2009": " ", "\u202f": " "})
@@ -112,7 +113,7 @@ def parse_article(text: str, nlp: Any) -> ParsedArticle:
     wanted = [(i, b) for i, b in enumerate(blocks) if b.kind in _PARSED_KINDS]
     # "Russia's(Vladimir Putin)" tokenises as one word unless the bracket is set apart.
     clean = re.sub(r"(?<=\S)\((?=\w)", " ", text.translate(_FOR_PARSER))
-    docs = nlp.pipe([clean[b.start : b.end] for _, b in wanted])
+    docs = parse_texts(nlp, [clean[b.start : b.end] for _, b in wanted])
     sentences: list[Sentence] = []
     captions: list[Sentence] = []
     for (block_index, block), doc in zip(wanted, docs, strict=True):

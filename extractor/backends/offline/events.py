@@ -117,7 +117,9 @@ def signings(sentence: Sentence) -> list[tuple[Any, Any]]:
 
 def latest_year(article: ParsedArticle) -> int | None:
     """The latest year the article's text names (a stand-in for 'now' when undated)."""
-    years = [int(y) for s in article.sentences for y in _YEAR.findall(s.span.text)]
+    years = [
+        int(y) for s in article.sentences for y in _YEAR.findall(article.text[s.start : s.end])
+    ]
     return max(years) if years else None
 
 

@@ -128,14 +128,35 @@ class Mentions:
 # ------------------------------------------------------------------ states, organisations
 
 
-def _window_ok(doc: Any, lo: int, hi: int) -> bool:
+@dataclass(frozen=True)
+class _Words:
+    """A sentence's token attributes as plain lists: a scan reads each token once."""
+
+    text: list[str]
+    lower: list[str]
+    punct: list[bool]
+    space: list[bool]
+    start: list[int]
+
+    @classmethod
+    def of(cls, span: Any) -> _Words:
+        toks = list(span)
+        return cls(
+            [t.text for t in toks],
+            [t.lower_ for t in toks],
+            [t.is_punct for t in toks],
+            [t.is_space for t in toks],
+            [int(t.idx) for t in toks],
+        )
+
+
+def _window_ok(words: _Words, lo: int, hi: int) -> bool:
     for k in range(lo, hi + 1):
-        tok = doc[k]
-        if tok.is_space or tok.text in ("'s", "'"):
+        if words.space[k] or words.text[k] in ("'s", "'"):
             return False
-        if tok.is_punct and tok.text not in ("-", ".", "&") and k not in (lo, hi):
+        if words.punct[k] and words.text[k] not in ("-", ".", "&") and k not in (lo, hi):
             return False
-    return not doc[lo].is_punct and not doc[hi].is_punct
+    return not words.punct[lo] and not words.punct[hi]
 
 
 def _inside_institution(doc: Any, lo: int, hi: int, sentence_kind: str) -> bool:
@@ -158,39 +179,55 @@ def _inside_institution(doc: Any, lo: int, hi: int, sentence_kind: str) -> bool:
 def _scan_gazetteer(article: ParsedArticle, sentence: Sentence) -> list[Mention]:
     span = sentence.span
     doc = span.doc
+    base = span.start
+    words = _Words.of(span)
+    size = len(words.text)
+
+    def surface(lo: int, hi: int) -> str:
+        first = sentence.offset + words.start[lo]
+        return article.text[first : sentence.offset + words.start[hi] + len(words.text[hi])]
+
     found: list[Mention] = []
-    i = span.start
-    while i < span.end:
+    i = 0
+    while i < size:
         hit: GazetteerHit | None = None
         j = i
-        word = doc[i].lower_
+        word = words.lower[i]
         # A name's words can split into more tokens than words ("U.S.", "Guinea-Bissau").
         if word == "the":
-            width = 2 * name_words_from(doc[i + 1].text) + 2 if i + 1 < span.end else 0
+            width = 2 * name_words_from(words.text[i + 1]) + 2 if i + 1 < size else 0
         else:
             width = 2 * name_words_from(word) + 1 if name_words_from(word) else 0
-        if width and not doc[i].is_punct and not doc[i].is_space:
-            for n in range(min(width, span.end - i), 0, -1):
+        if width and not words.punct[i] and not words.space[i]:
+            for n in range(min(width, size - i), 0, -1):
                 j = i + n - 1
-                if not _window_ok(doc, i, j):
+                if not _window_ok(words, i, j):
                     continue
-                surface = article.text[sentence.char(doc[i]) : sentence.char_end(doc[j])]
-                hit = match(surface)
+                hit = match(surface(i, j))
                 if hit is None:
                     continue
-                if hit.form.lower().startswith("the ") != (doc[i].lower_ == "the"):
+                if hit.form.lower().startswith("the ") != (word == "the"):
                     # "the North" is North Korea and a bare "North" is not; "the US" is "US".
                     hit = None
                     continue
-                if _inside_institution(doc, i, j, sentence.kind):
+                if _inside_institution(doc, base + i, base + j, sentence.kind):
                     hit = None
                     continue
                 break
         if hit is None:
             i += 1
             continue
-        surface = article.text[sentence.char(doc[i]) : sentence.char_end(doc[j])]
-        found.append(Mention(sentence, i, j, surface, hit.entry.name, hit.entry.type, hit.kind))
+        found.append(
+            Mention(
+                sentence,
+                base + i,
+                base + j,
+                surface(i, j),
+                hit.entry.name,
+                hit.entry.type,
+                hit.kind,
+            )
+        )
         i = j + 1
     return found
 

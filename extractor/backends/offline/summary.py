@@ -126,7 +126,10 @@ def make_summary(
     if main is not None:
         allegation = draft.allegations[main]
         if not _covered(allegation.evidence, chosen):
-            chosen.append(_holding_sentence(article, allegation.evidence))
+            text = _holding_sentence(article, allegation.evidence)
+            if not _names_any(text, allegation.alleged_by, draft):
+                text = f"{_joined(allegation.alleged_by)} said: {text}"  # a continued quotation
+            chosen.append(text)
         denial = next((d for d in draft.denials if d.allegation == main), None)
         if denial is not None and not _covered(denial.evidence, chosen):
             chosen.append(_holding_sentence(article, denial.evidence))
@@ -236,6 +239,13 @@ def _visit(article: ParsedArticle, draft: EventDraft) -> str:
                     who = f"{guests[0]}'s" if len(guests) == 1 else "a"
                     return f", during {who} visit to {host.name}"
     return ""
+
+
+def _names_any(text: str, names: list[str], draft: EventDraft) -> bool:
+    """Whether `text` names one of `names` (or a party's alias, or a person's surname)."""
+    forms = set(names) | {name.split()[-1] for name in names}
+    forms |= {alias for p in draft.parties if p.name in names for alias in p.aliases}
+    return any(form in text for form in forms)
 
 
 def _main_allegation(draft: EventDraft) -> int | None:
