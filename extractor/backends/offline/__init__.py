@@ -2,7 +2,8 @@
 
 No API key and no network. One pipeline run per article; every evidence quote is a slice of
 the article text, so it is verbatim by construction. See the modules for each field's rules:
-`events` (main event), `parties`, `dates`, `location`, `terms`, `claims`, `summary`.
+`events` (main event), `parties`, `dates`, `location`, `terms`, `claims` (with `speakers`),
+`summary`; `nlp` loads the model and parses in one batch.
 """
 
 from __future__ import annotations
