@@ -7,6 +7,7 @@ vLLM, llama.cpp, LM Studio). Structured output is requested with a strict JSON S
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -172,7 +173,9 @@ class OpenAIBackend:
             }
         return messages
 
+    @functools.cached_property
     def _response_format(self) -> dict[str, Any]:
+        # Built once per backend: the schema is the same for every request.
         if self.config.output_mode == "json_object":
             return {"type": "json_object"}
         return {
@@ -199,7 +202,7 @@ class OpenAIBackend:
                 model=self.config.model,
                 messages=cast(Any, list(messages)),
                 temperature=self.config.temperature,
-                response_format=cast(Any, self._response_format()),
+                response_format=cast(Any, self._response_format),
                 max_completion_tokens=limit if official else openai.omit,
                 max_tokens=openai.omit if official else limit,
             )
