@@ -28,6 +28,10 @@ class GazetteerEntry:
     name: str
     type: PartyType
     capital: str | None = None
+    #: The body this one belongs to and acts for ("European Commission" -> "European Union").
+    part_of: str | None = None
+    #: The city an organisation's name stands for in the news ("Brussels" for the EU).
+    seat: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,13 @@ def _forms() -> dict[str, list[_Form]]:
     raw = json.loads(data.read_text("utf-8"))
     forms: dict[str, list[_Form]] = {}
     for entry in raw["entries"]:
-        target = GazetteerEntry(entry["name"], entry["type"], entry.get("capital"))
+        target = GazetteerEntry(
+            entry["name"],
+            entry["type"],
+            entry.get("capital"),
+            entry.get("part_of"),
+            entry.get("seat"),
+        )
         named: list[tuple[str, NameKind]] = [(entry["name"], "name")]
         named += [(alias, "alias") for alias in entry.get("aliases", [])]
         named += [(demonym, "demonym") for demonym in entry.get("demonyms", [])]
@@ -124,6 +134,27 @@ def _starts() -> dict[str, int]:
 def name_words_from(word: str) -> int:
     """Most words a known name beginning with `word` has (0: no name begins so); for scans."""
     return _starts().get(_key(word).split(" ")[0] if word.strip() else "", 0)
+
+
+@cache
+def _seats() -> dict[str, str]:
+    return {
+        _key(form.hit.entry.seat): form.hit.entry.name
+        for found in _forms().values()
+        for form in found
+        if form.hit.entry.seat
+    }
+
+
+def organisation_seated_in(city: str) -> str | None:
+    """The organisation a city's name can stand for ("Brussels" -> "European Union"), or None."""
+    return _seats().get(_key(city))
+
+
+def parent_of(name: str) -> str | None:
+    """The body an organisation belongs to and acts for, or None ("European Commission" -> EU)."""
+    entry = lookup(name)
+    return entry.part_of if entry is not None else None
 
 
 def capital_of(state: str) -> str | None:

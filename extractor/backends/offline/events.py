@@ -33,6 +33,9 @@ _UNREALISED = words(
 )
 _HEDGE_AUX = words("will would could might may shall should can must")
 _HALT_VERBS = words("halt stop cease end suspend pause")
+_NEGOTIATION_NOUNS = words("negotiations negotiation talks text")
+# "agreed to meet/talk again" reports no agreement, only more talks.
+_NOT_MEASURES = words("meet talk discuss negotiate consider study explore continue keep hold")
 _SANCTION_VERBS = words("impose announce slap extend expand approve adopt lift ease tighten")
 _ATTACK_VERBS = words(
     "attack strike bomb shell invade raid kill hit target shoot storm ambush fire launch"
@@ -63,6 +66,8 @@ def realised(verb: Any) -> bool:
     """Whether a verb reports something done, not hoped for, hedged or denied."""
     if _negated(verb):
         return False
+    if verb.dep_ == "pcomp" and verb.head.lower_ == "without":
+        return False  # "ended the summit without reaching an agreement"
     if any(c.dep_ == "aux" and c.lower_ in _HEDGE_AUX for c in verb.children):
         return False
     head = verb
@@ -87,6 +92,14 @@ def agreement_of(verb: Any) -> Any:
     if verb.dep_ == "acl" and verb.head.lemma_.lower() in AGREEMENT_NOUNS:
         return verb.head  # "the pact signed by the two leaders"
     for child in verb.children:
+        # "concluded negotiations on (the text of) a free trade agreement"
+        if child.dep_ == "dobj" and child.lemma_.lower() in _NEGOTIATION_NOUNS:
+            for prep in child.children:
+                if prep.dep_ == "prep" and prep.lower_ in ("on", "over", "for", "about"):
+                    for tok in prep.subtree:
+                        if tok.lemma_.lower() in AGREEMENT_NOUNS and tok.pos_ in ("NOUN", "PROPN"):
+                            return tok
+    for child in verb.children:
         # "signed a strategic partnership" where the tagger calls the noun's head the object
         if child.dep_ == "dobj":
             for grandchild in child.subtree:
@@ -104,9 +117,18 @@ def signings(sentence: Sentence) -> list[tuple[Any, Any]]:
             if noun is not None and realised(tok):
                 found.append((tok, noun))
             elif tok.lemma_ == "agree" and realised(tok):
-                halt = [c for c in tok.children if c.dep_ == "xcomp" and c.lemma_ in _HALT_VERBS]
-                if halt:
-                    found.append((tok, halt[0]))
+                # "agreed to restore diplomatic relations": the agreed measure stands in for
+                # the agreement noun (a halt to fighting makes it a ceasefire).
+                measures = [
+                    c
+                    for c in tok.children
+                    if c.dep_ == "xcomp"
+                    and c.pos_ == "VERB"
+                    and any(a.lower_ == "to" for a in c.children)
+                    and c.lemma_ not in _NOT_MEASURES
+                ]
+                if measures and any(c.dep_ == "nsubj" for c in tok.children):
+                    found.append((tok, measures[0]))
         elif tok.lower_ == "signing" and tok.pos_ == "NOUN":
             for prep in tok.children:
                 for pobj in prep.children:
@@ -191,11 +213,7 @@ def find_main_event(article: ParsedArticle) -> MainEvent:
         for verb, noun in signings(sentence):
             if background(sentence, noun, now):
                 continue
-            kind: EventType = (
-                "ceasefire"
-                if noun.lemma_.lower() in CEASEFIRE_NOUNS or noun.lemma_ in _HALT_VERBS
-                else "agreement_signed"
-            )
+            kind: EventType = "ceasefire" if _is_ceasefire(noun) else "agreement_signed"
             event = MainEvent(kind, sentence, verb, noun)
             event.sentences = _signing_sentences(article, now)
             return event
@@ -209,6 +227,16 @@ def find_main_event(article: ParsedArticle) -> MainEvent:
             return MainEvent(kind, sentence, trigger, None, same or [sentence])
     first = body[0] if body else None
     return MainEvent("other", first, None, None, [first] if first else [])
+
+
+def _is_ceasefire(noun: Any) -> bool:
+    """'a ceasefire', 'a truce deal', 'agreed to halt fighting'."""
+    if noun.lemma_.lower() in CEASEFIRE_NOUNS or noun.lemma_ in _HALT_VERBS:
+        return True
+    return noun.pos_ in ("NOUN", "PROPN") and any(
+        c.dep_ in ("compound", "amod") and c.lemma_.lower() in CEASEFIRE_NOUNS
+        for c in noun.children
+    )
 
 
 def _signing_sentences(article: ParsedArticle, now: int | None) -> list[Sentence]:

@@ -18,7 +18,13 @@ from rapidfuzz import fuzz
 
 from extractor.backends.offline.document import ParsedArticle, Sentence
 from extractor.backends.offline.lexicon import words
-from extractor.gazetteer import GazetteerHit, match, name_words_from
+from extractor.gazetteer import (
+    GazetteerHit,
+    lookup,
+    match,
+    name_words_from,
+    organisation_seated_in,
+)
 from extractor.schema import PartyType
 
 MentionKind = Literal["name", "alias", "capital", "city", "demonym", "person", "surname"]
@@ -217,16 +223,12 @@ def _scan_gazetteer(article: ParsedArticle, sentence: Sentence) -> list[Mention]
         if hit is None:
             i += 1
             continue
+        # A body acting for a larger one ("the Commission" for the EU) is that larger party.
+        parent = lookup(hit.entry.part_of) if hit.entry.part_of else None
+        entry = parent or hit.entry
+        kind: MentionKind = "alias" if parent is not None else hit.kind
         found.append(
-            Mention(
-                sentence,
-                base + i,
-                base + j,
-                surface(i, j),
-                hit.entry.name,
-                hit.entry.type,
-                hit.kind,
-            )
+            Mention(sentence, base + i, base + j, surface(i, j), entry.name, entry.type, kind)
         )
         i = j + 1
     return found
@@ -251,6 +253,7 @@ def _person_tokens(ent: Any) -> tuple[int, int] | None:
         hi -= 1
     if hi < lo:
         return None
+    hi = _name_continues(doc, lo, hi)
     for k in range(lo, hi + 1):
         word = doc[k].text
         # "Shin Won-sik", "Moon Jae-in": the part after a hyphen of a given name is lower case.
@@ -263,6 +266,38 @@ def _person_tokens(ent: Any) -> tuple[int, int] | None:
         ):
             return None
     return lo, hi
+
+
+def _name_continues(doc: Any, lo: int, hi: int) -> int:
+    """Extend a person's name the tagger cut short: "Ursula von" + "der Leyen", "Mohammed bin
+    Abdulrahman" + "Al Thani", "Choe Son" + "Hui". Particles join when a capitalised word
+    follows them; a capitalised proper noun joins when it is no known place, title or date."""
+    k = hi + 1
+    while k < len(doc) and doc[k].sent == doc[lo].sent:
+        tok = doc[k]
+        nxt = doc[k + 1] if k + 1 < len(doc) else None
+        if tok.text.islower() and tok.lower_ in _NAME_PARTICLES:
+            if nxt is None or not (nxt.text[:1].isupper() or nxt.text == "-"):
+                break
+        elif tok.text == "-" and doc[k - 1].lower_ in _NAME_PARTICLES and not tok.whitespace_:
+            pass  # "al-" written as its own token
+        elif not (
+            tok.text[:1].isupper()
+            and tok.pos_ == "PROPN"
+            and (doc[k - 1].lower_ in _NAME_PARTICLES or doc[k - 1].text == "-"
+                 or tok.ent_type_ in ("", "PERSON", "NORP"))
+            and tok.lower_ not in TITLES
+            and tok.ent_type_ not in ("DATE", "TIME")
+            and (match(tok.text) is None or doc[k - 1].lower_ in _NAME_PARTICLES)
+        ):
+            break
+        if doc[k - 1].is_punct and doc[k - 1].text != "-":
+            break
+        k += 1
+    end = k - 1
+    while end > hi and (doc[end].lower_ in _NAME_PARTICLES or doc[end].text == "-"):
+        end -= 1
+    return end
 
 
 def _name_key(text: str) -> str:
@@ -284,6 +319,10 @@ def _find_cluster(clusters: list[_Cluster], words: list[str]) -> _Cluster | None
         if cluster.key == key:
             return cluster
     if len(words) >= 2:
+        if words[0] in _NAME_PARTICLES:
+            for cluster in clusters:
+                if cluster.key.endswith(" " + key):
+                    return cluster  # "Von der Leyen" is Ursula von der Leyen
         for cluster in clusters:
             # A misspelt first name ("Vladimar Putin") still names the same person.
             if (
@@ -347,6 +386,8 @@ def _add_person(
         titled = lo > sentence.span.start and doc[lo - 1].lower_ in TITLES
         cluster.surfaces[name] += 3 if titled else 2
     kind: MentionKind = "person" if len(words) >= 2 else "surname"
+    if words[0] in _NAME_PARTICLES and cluster.key != " ".join(words):
+        kind = "surname"
     cluster.mentions.append(Mention(sentence, lo, hi, surface, cluster.key, "person", kind))
 
 
@@ -380,7 +421,11 @@ def _scan_surnames(
             word = _name_key(tok.text)
             candidates = [c for c in full if word in (c.first, c.last)]
             if candidates:
-                _add_person(article, clusters, sentence, tok.i, tok.i)
+                lo = tok.i
+                # "Von der Leyen": the particles before a surname belong to it.
+                while lo > sentence.span.start and tok.doc[lo - 1].lower_ in _NAME_PARTICLES:
+                    lo -= 1
+                _add_person(article, clusters, sentence, lo, tok.i)
                 covered.add(where)
 
 
@@ -587,6 +632,33 @@ def _caption_people(
     return found
 
 
+def _seats_as_organisations(
+    entities: dict[str, Entity], by_token: dict[tuple[int, int], Mention]
+) -> None:
+    """'Brussels' in a story about the EU is the EU, unless the state itself is named too."""
+    for state in list(entities.values()):
+        if state.type != "state" or any(m.kind != "capital" for m in state.mentions):
+            continue
+        body = organisation_seated_in(state.mentions[0].surface)
+        if body is None or body not in entities:
+            continue
+        organisation = entities[body]
+        for mention in state.mentions:
+            moved = Mention(
+                mention.sentence,
+                mention.first,
+                mention.last,
+                mention.surface,
+                body,
+                organisation.type,
+                "alias",
+            )
+            organisation.mentions.append(moved)
+            for k in range(moved.first, moved.last + 1):
+                by_token[(moved.sentence.index, k)] = moved
+        del entities[state.name]
+
+
 def find_mentions(article: ParsedArticle) -> Mentions:
     """Every party mention in the article, merged into entities with canonical names."""
     entities: dict[str, Entity] = {}
@@ -597,6 +669,7 @@ def find_mentions(article: ParsedArticle) -> Mentions:
             entity.mentions.append(mention)
             for k in range(mention.first, mention.last + 1):
                 by_token[(sentence.index, k)] = mention
+    _seats_as_organisations(entities, by_token)
     clusters = _scan_people(article, set(by_token))
     for cluster in clusters:
         name = _canonical_person(cluster)
