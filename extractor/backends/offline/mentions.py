@@ -37,7 +37,7 @@ TITLES = LEADER_TITLES | words(
     "minister secretary secretary-general ambassador envoy spokesman spokeswoman spokesperson "
     "negotiator diplomat official chief commander general chairman chairwoman chair governor "
     "mayor speaker representative delegate counterpart vice-president deputy adviser advisor "
-    "director-general commissioner head foreign defence defense"
+    "director-general commissioner head foreign defence defense aide"
 )
 _HONORIFICS = words("mr mrs ms miss dr sir dame mr. mrs. ms. dr.")
 # Names inside a longer institution's name are not the state: "University of Oslo".
@@ -470,6 +470,26 @@ def _left_context(doc: Any, sentence: Sentence, first: int) -> tuple[int, list[A
     return k + 1, toks
 
 
+def _side_named_after(
+    by_token: dict[tuple[int, int], Mention], mention: Mention
+) -> Mention | None:
+    """'... Yuri Ushakov on the Russian side': the state whose side a listed person is on."""
+    sentence = mention.sentence
+    doc = sentence.span.doc
+    end = min(sentence.span.end, mention.last + 16)
+    for k in range(mention.last + 1, end):
+        tok = doc[k]
+        if tok.text in (";", ".") or (tok.pos_ == "VERB" and tok.tag_ != "VBN"):
+            return None
+        if tok.lower_ != "side" or doc[k - 3].lower_ not in ("on", "for", "from"):
+            continue
+        found = by_token.get((sentence.index, k - 1))
+        if found is None or found.type == "person":
+            return None
+        return Mention(sentence, found.first, k, found.surface, found.name, found.type, found.kind)
+    return None
+
+
 def _represented(
     by_token: dict[tuple[int, int], Mention], mention: Mention
 ) -> tuple[str | None, int, int, set[str]] | None:
@@ -489,6 +509,12 @@ def _represented(
     if state is not None and (titles or doc[state.last + 1].text in ("'s", "'")):
         return state.name, min(lo, state.first), mention.last, titles
     if titles:
+        side = _side_named_after(by_token, mention)
+        if side is not None:
+            return side.name, mention.first, side.last, titles
+        if "secretary of state" in " ".join(t.lower_ for t in reversed(left)):
+            # Without a country, "Secretary of State" is the US title in the news.
+            return "United States", lo, mention.last, titles
         return None, lo, mention.last, titles  # "President Vladimir Putin": a title, no state
     hi = mention.last + 1
     if hi < sentence.span.end and doc[hi].text == ",":

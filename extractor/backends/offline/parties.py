@@ -71,6 +71,9 @@ def _triggers(event: MainEvent, sentence: Sentence) -> tuple[set[int], list[Any]
     elif event.trigger is not None:
         lemma = event.trigger.lemma_
         tokens = [t for t in sentence.span if t.lemma_ == lemma]
+        # "Trump and Putin ended their summit", "the two sides held talks": the verb's subject
+        # takes part in what the verb's object names.
+        tokens += [t.head for t in tokens if t.dep_ == "dobj" and t.head.pos_ == "VERB"]
     else:
         tokens = []
     return {t.i for t in tokens}, tokens
@@ -90,12 +93,26 @@ def _attached(mentions: Mentions, event: MainEvent) -> list[_Found]:
             continue  # another signing ("a firm signed three deals"), not the main event's
         for mention in here:
             head = _head(mention)
+            if _modifier_only(mention):
+                continue  # "the Rwanda-backed M23": the backer is not a side of the deal
             if mention.kind == "demonym" and head.head.lower_ not in TITLES | _ACTING_BODIES:
                 continue  # "Russian president signs", "the Colombian government": yes.
             entity = mentions.entity(mention.name)
             if entity is not None:
                 found.append(_Found(entity, sentence, _evidence_tokens(mention, trigger_tokens)))
     return found
+
+
+def _modifier_only(mention: Mention) -> bool:
+    """A name inside a compound modifier: 'Rwanda-backed', 'Qatar-based'."""
+    doc = mention.sentence.span.doc
+    k = mention.last + 1
+    return (
+        k + 1 < len(doc)
+        and doc[k].text == "-"
+        and not doc[mention.last].whitespace_
+        and doc[k + 1].tag_ in ("VBN", "VBD", "JJ")
+    )
 
 
 def _evidence_tokens(mention: Mention, trigger_tokens: list[Any]) -> list[Any]:
