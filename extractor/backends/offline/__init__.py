@@ -72,7 +72,7 @@ class OfflineBackend:
         event = find_main_event(parsed)
         parties = find_parties(parsed, mentions, event)
         states = {p.name for p in parties if p.type != "person"}
-        terms = find_terms(parsed, event)
+        terms = find_terms(parsed, event, mentions, parties)
         resolver = SpeakerResolver(mentions, parties, event.type)
         allegations = find_allegations(parsed, resolver)
         denials = find_denials(parsed, resolver, allegations)

@@ -14,7 +14,7 @@ from typing import Any
 
 from extractor.articles import PublicationDate
 from extractor.backends.offline.document import ParsedArticle
-from extractor.backends.offline.events import MainEvent
+from extractor.backends.offline.events import SIGN_VERBS, MainEvent
 from extractor.dates import resolve_date
 from extractor.gazetteer import lookup
 from extractor.schema import EventDraft, PartyDraft
@@ -42,7 +42,8 @@ def _modifiers(noun: Any) -> list[str]:
         for t in noun.doc[noun.left_edge.i : noun.i]
         if t.dep_ in ("compound", "amod") and t.is_alpha
     ]
-    return [w for w in words if w.lower() not in _EVALUATIVE]
+    # A headline's verb can be tagged as a modifier ("strike troop access deal").
+    return [w for w in words if w.lower() not in _EVALUATIVE and w.lower() not in SIGN_VERBS]
 
 
 def _agreement_name(article: ParsedArticle, event: MainEvent) -> str:
