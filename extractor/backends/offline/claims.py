@@ -29,6 +29,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from extractor.backends.offline.document import ParsedArticle, Sentence
+from extractor.backends.offline.events import AGREEMENT_NOUNS
 from extractor.backends.offline.lexicon import words
 from extractor.backends.offline.mentions import Mentions
 from extractor.backends.offline.speakers import (
@@ -42,12 +43,14 @@ from extractor.backends.offline.speakers import (
 from extractor.schema import AllegationDraft, DenialDraft
 
 _ACCUSING = words("accuse charge blame suspect")
-DENIAL_VERBS = words("deny refute rebut reject dismiss disavow repudiate")
-_NEEDS_CLAIM_OBJECT = frozenset(["reject", "dismiss"])
+DENIAL_VERBS = words("deny refute rebut reject dismiss disavow repudiate dispute")
+_NEEDS_CLAIM_OBJECT = frozenset(["reject", "dismiss", "dispute"])
 _CLAIM_NOUNS = words(
     "claim allegation accusation charge report suggestion assertion speculation this that it "
-    "them these those"
+    "them these those account version criticism"
 )
+# "rejected any role in the attack": what one denies having had.
+_INVOLVEMENT_NOUNS = words("role responsibility involvement part link links complicity")
 # What an accusation is about: hostile, unlawful or contested acts and their instruments.
 _ACCUSATION_WORDS = words(
     "supply provide transfer ship send deliver sell arm fund finance violate breach flout evade "
@@ -89,6 +92,16 @@ _DONE_TO = words(
 )
 _DONE_TO_LEMMAS = frozenset(w.rstrip("s") for w in _DONE_TO)
 _HYPOTHETICAL = words("would could might may")
+_OFFERS = words("offer promise propose pledge agree vow")
+_CONCESSIONS = words(
+    "dismantle halt stop freeze suspend end destroy scrap abandon close release withdraw"
+)
+# Bodies that act for a state: "Russian forces", "the Chinese coast guard", "Somali officials".
+_ACTING_BODIES = words(
+    "forces force troops soldiers army military navy guard officials government authorities "
+    "police vessels vessel ships ship boats aircraft jets warplanes drones militia fighters "
+    "ministry"
+)
 _OPENING_QUOTES = ("“", '"', "‘")
 
 
@@ -105,15 +118,48 @@ class _Context:
     resolver: SpeakerResolver
 
 
+def party_of(ctx: _Context, sentence: Sentence, token: Any) -> str | None:
+    """The party a noun names: itself ("Russia"), or the state whose forces, officials or ships
+    it names ("Russian forces", "the Chinese coast guard", "Ethiopia's troops")."""
+    entity = ctx.mentions.at(sentence, token)
+    if entity is not None:
+        return entity.name
+    if token.lemma_.lower() not in _ACTING_BODIES and token.lower_ not in _ACTING_BODIES:
+        return None
+    for child in token.children:
+        if child.dep_ in ("amod", "compound", "poss", "nmod"):
+            for part in [child, *child.children]:
+                found = ctx.mentions.at(sentence, part)
+                if found is not None and found.type != "person":
+                    return found.name
+    return None
+
+
+def _agreement_parties(ctx: _Context, sentence: Sentence, clause: Any) -> list[str]:
+    """'the pact undermines regional peace': the agreement's parties, or the one the clause
+    names acting under it ('the deal lets Indonesian exporters ...')."""
+    subjects = [c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")]
+    if not any(s.lemma_.lower() in AGREEMENT_NOUNS for s in subjects):
+        return []
+    named = [
+        name
+        for tok in clause.subtree
+        if tok.i not in {s.i for s in subjects}
+        and (name := party_of(ctx, sentence, tok)) is not None
+        and name in ctx.resolver.signatories
+    ]
+    return list(dict.fromkeys(named)) or sorted(ctx.resolver.signatories)
+
+
 def _accused_subjects(ctx: _Context, sentence: Sentence, clause: Any) -> tuple[list[str], bool]:
     """Parties a complement clause is about, and whether they are its grammatical subject."""
     subjects = [c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")]
     direct: list[str] = []
     for subject in subjects:
         for tok in conjuncts(subject):
-            entity = ctx.mentions.at(sentence, tok)
-            if entity is not None and entity.name not in direct:
-                direct.append(entity.name)
+            name = party_of(ctx, sentence, tok)
+            if name is not None and name not in direct:
+                direct.append(name)
     if direct:
         return direct, True
     found: list[str] = []
@@ -171,6 +217,14 @@ def _trimmed(article: ParsedArticle, sentence: Sentence, lo: int, hi: int) -> tu
     doc = sentence.span.doc
     while lo < hi and (doc[lo].is_punct or doc[lo].lower_ in ("that", "whether", "of", "as")):
         lo += 1
+    for k in range(lo + 1, hi):
+        after = doc[k + 1]
+        if doc[k].text == "," and (
+            after.lower_ == "which"
+            or (after.lower_ in ("a", "an") and doc[k + 2].lemma_.lower() in _APPOSITIVE_CLAIMS)
+        ):
+            hi = k - 1  # ", a charge Moscow denies" answers the claim; it is not part of it
+            break
     while hi > lo and doc[hi].is_punct:
         hi -= 1
     text = re.sub(r"\s+", " ", article.quote(sentence, doc[lo], doc[hi])).strip(" “”\"'‘’,")
@@ -195,6 +249,7 @@ def find_allegations(article: ParsedArticle, resolver: SpeakerResolver) -> list[
     """Attributed accusations, in text order, one per claim and alleger group."""
     ctx = _Context(article, resolver.mentions, resolver)
     found: list[_Allegation] = []
+    explicit: set[int] = set()
     quoted: tuple[Sentence, list[str]] | None = None
     for sentence in article.body:
         recent = Recent(found[-1].sentence, found[-1].draft.alleged_by) if found else None
@@ -221,7 +276,9 @@ def find_allegations(article: ParsedArticle, resolver: SpeakerResolver) -> list[
                 continue
             speaking = speaking or speakers
             if lemma in _ACCUSING:
-                items += _accusation(ctx, sentence, verb, speakers, heads)
+                accusations = _accusation(ctx, sentence, verb, speakers, heads)
+                explicit.update(id(a) for a in accusations)
+                items += accusations
             else:
                 for clause in clauses:
                     items += _reported(ctx, sentence, verb, clause, speakers, heads)
@@ -231,7 +288,7 @@ def find_allegations(article: ParsedArticle, resolver: SpeakerResolver) -> list[
         items += _pejorative(ctx, sentence, recent, carried)
         items += _concerns(ctx, sentence, recent)
         for draft in items:
-            if not _duplicate(found, draft, sentence.index):
+            if not _duplicate(found, draft, sentence.index, id(draft) in explicit):
                 found.append(_Allegation(draft, sentence.index))
         if speaking and _quoted(ctx, sentence):
             quoted = (sentence, speaking)
@@ -259,7 +316,14 @@ def _reported(
     heads: list[Any],
 ) -> list[AllegationDraft]:
     own = ctx.resolver.own_side(speakers)
+    if clause.lemma_.lower() in _OFFERS and any(
+        t.lemma_.lower() in _CONCESSIONS or t.dep_ == "neg" for t in clause.subtree
+    ):
+        return []  # "Kim had offered to dismantle ...": an offered concession accuses no one
     accused, direct = _accused_subjects(ctx, sentence, clause)
+    if not accused and not set(own) & ctx.resolver.signatories:
+        accused = _agreement_parties(ctx, sentence, clause)
+        direct = bool(accused)
     act = None
     if not accused:
         accused, act = _doers_thanked_or_blamed(ctx, sentence, clause)
@@ -326,13 +390,14 @@ def _accusation(
     accused: list[str] = []
     for obj in objects:
         for tok in conjuncts(obj):
-            entity = ctx.mentions.at(sentence, tok)
-            if entity is not None and entity.name not in accused:
-                accused.append(entity.name)
+            name = party_of(ctx, sentence, tok)
+            if name is not None and name not in accused:
+                accused.append(name)
     accused = [a for a in accused if a not in ctx.resolver.own_side(speakers)]
+    # "accused Armenian forces of opening fire": the "of" may hang from the object.
     of = [
         p
-        for c in verb.children
+        for c in [*verb.children, *(g for o in objects for g in o.children)]
         if c.dep_ == "prep" and c.lower_ in ("of", "over", "for")
         for p in c.children
     ]
@@ -502,14 +567,17 @@ def _same_target(item: AllegationDraft, draft: AllegationDraft) -> bool:
     return set(item.alleged_by) == set(draft.alleged_by) and set(item.accused) == set(draft.accused)
 
 
-def _duplicate(found: list[_Allegation], draft: AllegationDraft, sentence: int) -> bool:
-    """The same claim again, or the same speaker and target in consecutive sentences."""
+def _duplicate(
+    found: list[_Allegation], draft: AllegationDraft, sentence: int, explicit: bool = False
+) -> bool:
+    """The same claim again, or the same speaker and target in consecutive sentences (unless
+    the later one is an accusation of its own: "also accused ... of crossing ...")."""
     for item in found:
         if not _same_target(item.draft, draft):
             continue
         if fuzz.token_set_ratio(item.draft.claim, draft.claim) >= 85:
             return True
-        if item.sentence == sentence - 1:
+        if item.sentence == sentence - 1 and not explicit:
             return True
     return False
 
@@ -529,18 +597,43 @@ def find_denials(
             if not deniers:
                 continue
             objects = [c for c in verb.children if c.dep_ in ("dobj", "ccomp", "xcomp")]
+            # "..., a charge Moscow denies", "an allegation Israel has rejected as baseless"
+            appositive = verb.dep_ in ("relcl", "acl") and verb.head.lemma_.lower() in _CLAIM_NOUNS
+            if appositive:
+                objects = [o for o in objects if o.tag_ not in ("WDT", "WP")] or [verb.head]
+            fronted = _fronted_claim(sentence, verb)
+            if fronted:
+                # The tagger can hang the accusation on the denial: "X accused Y ..., a charge
+                # Z denies" parsed as "denies (accused ...) (a charge)".
+                objects, appositive = fronted[:1], True
+                verb_head = fronted[0].doc[fronted[0].i - 1]
+            else:
+                verb_head = verb.head
+            objects = [o for o in objects if o.tag_ not in ("WDT", "WP")] or objects
+            which = any(c.tag_ in ("WDT", "WP") and c.dep_ == "dobj" for c in verb.children)
             if lemma in _NEEDS_CLAIM_OBJECT and not any(
-                o.dep_ == "ccomp" or o.lemma_.lower() in _CLAIM_NOUNS for o in objects
+                o.dep_ == "ccomp"
+                or o.lemma_.lower() in _CLAIM_NOUNS | _INVOLVEMENT_NOUNS
+                or o.tag_ in ("WDT", "WP")
+                for o in objects
             ):
                 continue  # "rejected the proposal" is no denial of a claim
             link = _answered(allegations, sentence.index, sorted(resolver.own_side(deniers)))
-            pronoun = not objects or all(o.lemma_.lower() in _CLAIM_NOUNS for o in objects)
-            if link is not None and pronoun:
+            pronoun = (
+                not objects
+                or which
+                or all(o.lemma_.lower() in _CLAIM_NOUNS | {"which"} for o in objects)
+            )
+            if link is not None and (pronoun or _involvement(objects)):
                 claim = allegations[link].draft.claim
                 ends = [*speaker_span(heads), verb, *objects]
+                if appositive:
+                    ends = [min(verb_head.left_edge, verb_head, key=lambda x: x.i), verb]
             elif objects:
                 claim, lo, hi = _clause_text(article, sentence, objects[0])
                 ends = [*speaker_span(heads), verb, lo, hi]
+                if link is not None and not _same_matter(allegations[link].draft.claim, objects[0]):
+                    link = None  # "denied that Moscow had demanded ...": a claim of its own
             else:
                 continue
             evidence = article.quote_tokens(sentence, ends)
@@ -548,6 +641,39 @@ def find_denials(
                 DenialDraft(denied_by=deniers, claim=claim, allegation=link, evidence=evidence)
             )
     return out
+
+
+_APPOSITIVE_CLAIMS = words("charge allegation accusation claim")
+
+
+def _fronted_claim(sentence: Sentence, verb: Any) -> list[Any]:
+    """', a charge Kigali denies': the claim noun between the comma and the denial verb."""
+    doc = sentence.span.doc
+    k = verb.i - 1
+    while k > sentence.span.start and k > verb.i - 6 and doc[k].text != ",":
+        if doc[k].lemma_.lower() in _APPOSITIVE_CLAIMS and doc[k - 1].lower_ in ("a", "an"):
+            return [doc[k]]
+        k -= 1
+    return []
+
+
+def _same_matter(claim: str, clause: Any) -> bool:
+    """Whether a denial's own clause is about what an allegation claims: a shared content
+    word, or an accusation word on both sides ('struck any villages' / 'bombing ...')."""
+    claimed = {w.lower().rstrip("s") for w in re.findall(r"[A-Za-z]{3,}", claim)}
+    denied = {
+        t.lemma_.lower().rstrip("s")
+        for t in clause.subtree
+        if t.pos_ in ("NOUN", "VERB", "ADJ") and not t.is_stop
+    }
+    if claimed & denied:
+        return True
+    accusing = {w.rstrip("s") for w in _ACCUSATION_WORDS}
+    return bool(claimed & accusing) and bool(denied & accusing)
+
+
+def _involvement(objects: list[Any]) -> bool:
+    return any(o.lemma_.lower() in _INVOLVEMENT_NOUNS for o in objects)
 
 
 def _answered(allegations: list[_Allegation], sentence: int, deniers: list[str]) -> int | None:

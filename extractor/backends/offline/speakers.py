@@ -89,6 +89,8 @@ class SpeakerResolver:
             p.name for p in parties if p.type != "person" and p.role in ("signatory", "participant")
         ]
         self._signatories = {p.name for p in parties if p.role == "signatory"}
+        #: The parties bound by the main event's agreement.
+        self.signatories = frozenset(self._signatories)
         self._allied = event_type == "agreement_signed"
 
     def names_in(self, sentence: Sentence, head: Any) -> tuple[list[str], list[str]]:
