@@ -102,6 +102,9 @@ _VISIT_WORDS = frozenset(["visit", "trip"])
 _SIDE_ROLES = ("signatory", "participant")
 _FUNCTION_WORDS = frozenset(["The", "A", "An", "It", "Its", "This", "That", "These", "Under"])
 _MAX_LEAD_WORDS = 70
+_MAX_SENTENCES = 4
+# "the pact signed by the two leaders": the signing sentence names both sides at once.
+_BOTH_SIDES = re.compile(r"\b(?:two|both)\s+(?:leaders|sides|countries|nations|parties)\b", re.I)
 
 
 def make_summary(
@@ -116,25 +119,46 @@ def make_summary(
     event_clause = _event_clause(
         article, event, draft, published, chosen[0], event.sentence is lead
     )
-    terms = [
-        _as_clause(t.evidence) for t in draft.treaty_terms if not _covered(t.evidence, chosen)
-    ][:2]
-    clauses = [c for c in [event_clause, *terms] if c]
-    middle = "; ".join(clauses[:1] + [_lower_first(c) for c in clauses[1:]])
-    if middle:
-        chosen.append(_sentence(middle))
+    if event_clause:
+        # Where and when, composed from what was found, with the main terms' own words.
+        terms = [
+            _as_clause(t.evidence) for t in draft.treaty_terms if not _covered(t.evidence, chosen)
+        ][:2]
+        clauses = [event_clause, *terms]
+        chosen.append(_sentence("; ".join(clauses[:1] + [_lower_first(c) for c in clauses[1:]])))
+    elif event.sentence is not None and event.sentence is not lead and event.sentence in body:
+        chosen.append(_holding_sentence(article, article.sentence_text(event.sentence)))
+    tail = _allegation_sentences(article, draft, chosen)
+    if not event_clause:
+        # The sentences stating the main terms, verbatim, as room allows (four at most).
+        room = max(1, _MAX_SENTENCES - len(chosen) - len(tail))
+        for term in draft.treaty_terms:
+            if room == 0:
+                break
+            if not _covered(term.evidence, chosen):
+                chosen.append(_holding_sentence(article, term.evidence))
+                room -= 1
+    return " ".join(chosen + tail)
+
+
+def _allegation_sentences(
+    article: ParsedArticle, draft: EventDraft, chosen: list[str]
+) -> list[str]:
+    """The main allegation's sentence and its denial's, verbatim."""
+    out: list[str] = []
     main = _main_allegation(draft)
-    if main is not None:
-        allegation = draft.allegations[main]
-        if not _covered(allegation.evidence, chosen):
-            text = _holding_sentence(article, allegation.evidence)
-            if not _names_any(text, allegation.alleged_by, draft):
-                text = f"{_joined(allegation.alleged_by)} said: {text}"  # a continued quotation
-            chosen.append(text)
-        denial = next((d for d in draft.denials if d.allegation == main), None)
-        if denial is not None and not _covered(denial.evidence, chosen):
-            chosen.append(_holding_sentence(article, denial.evidence))
-    return " ".join(chosen)
+    if main is None:
+        return out
+    allegation = draft.allegations[main]
+    if not _covered(allegation.evidence, chosen):
+        text = _holding_sentence(article, allegation.evidence)
+        if not _names_any(text, allegation.alleged_by, draft):
+            text = f"{_joined(allegation.alleged_by)} said: {text}"  # a continued quotation
+        out.append(text)
+    denial = next((d for d in draft.denials if d.allegation == main), None)
+    if denial is not None and not _covered(denial.evidence, chosen + out):
+        out.append(_holding_sentence(article, denial.evidence))
+    return out
 
 
 def _covered(quote: str, chosen: list[str]) -> bool:
@@ -192,28 +216,43 @@ def _event_clause(
     lead: str,
     in_lead: bool,
 ) -> str:
-    """'Putin and Kim signed a strategic partnership deal between Russia and North Korea in
-    Pyongyang on Wednesday, 19 June 2024, during Vladimir Putin's visit to North Korea'."""
+    """'it was signed in Pyongyang on Wednesday, 19 June 2024, during Vladimir Putin's visit to
+    North Korea', when the lead reports the event but not all of that."""
     where = f" in {draft.location.name}" if draft.location is not None else ""
     when = _when(draft, published)
     visit = _visit(article, draft)
     if in_lead and where.strip() in lead and (not when or when.strip() in lead):
         where, when = "", ""  # the lead already says where and when: only a visit is news
-    sides = [p.name for p in draft.parties if p.type != "person" and p.role in _SIDE_ROLES]
-    people = [p.name for p in draft.parties if p.role == "representative" and p.represents in sides]
+    if not in_lead:
+        return _who_signed(article, event, draft, f"{where}{when}{visit}")
+    if not (where or when or visit):
+        return ""
     if event.type == "agreement_signed":
-        if in_lead:
-            return f"it was signed{where}{when}{visit}" if where or when or visit else ""
-        between = f" between {_joined(sides)}" if people and len(sides) >= 2 else ""
-        subject = _joined(people if len(people) >= 2 else sides)
-        return f"{subject} signed a {_agreement_name(article, event)}{between}{where}{when}{visit}"
+        return f"it was signed{where}{when}{visit}"
     if event.type == "ceasefire":
-        if in_lead or not sides:
-            return f"the ceasefire was agreed{where}{when}" if where or when else ""
-        return f"{_joined(sides)} agreed a ceasefire{where}{when}"
-    if event.type == "talks" and sides and not in_lead:
-        return f"{_joined(sides)} held talks{where}{when}"
+        return f"the ceasefire was agreed{where}{when}"
     return ""
+
+
+def _who_signed(article: ParsedArticle, event: MainEvent, draft: EventDraft, rest: str) -> str:
+    """'Putin and Kim signed a ... between Russia and North Korea ...', composed only when it is
+    certain: two or more signatories, each named in the sentence that reports the signing."""
+    if event.type != "agreement_signed" or event.sentence is None:
+        return ""
+    sides = [p for p in draft.parties if p.type != "person" and p.role == "signatory"]
+    reported = article.sentence_text(event.sentence)
+    generic = len(sides) == 2 and _BOTH_SIDES.search(reported) is not None
+    if len(sides) < 2 or not (
+        generic or all(any(form in reported for form in [p.name, *p.aliases]) for p in sides)
+    ):
+        return ""
+    names = [p.name for p in sides]
+    people = [p.name for p in draft.parties if p.role == "representative" and p.represents in names]
+    if len(people) >= 2:
+        subject, between = _joined(people), f" between {_joined(names)}"
+    else:
+        subject, between = _joined(names), ""
+    return f"{subject} signed a {_agreement_name(article, event)}{between}{rest}"
 
 
 def _visit(article: ParsedArticle, draft: EventDraft) -> str:
