@@ -99,3 +99,15 @@ def test_no_form_names_two_entries() -> None:
             assert found is not None, form
             owner.setdefault(str(form), found.name)
             assert found.name == entry["name"], (form, found.name, entry["name"])
+
+
+def test_bodies_acting_for_a_larger_one_and_seats_of_organisations() -> None:
+    from extractor.gazetteer import organisation_seated_in, parent_of
+
+    assert parent_of("European Commission") == "European Union"
+    assert parent_of("the Commission") == "European Union"
+    assert parent_of("NATO") is None
+    assert organisation_seated_in("Brussels") == "European Union"
+    assert organisation_seated_in("Paris") is None
+    entry = lookup("Congo")
+    assert entry is not None and entry.name == "Democratic Republic of the Congo"

@@ -354,3 +354,129 @@ def test_fast_attribute_ruler_matches_the_stock_component() -> None:
         assert [(t.pos_, str(t.morph), t.lemma_) for t in a] == [
             (t.pos_, str(t.morph), t.lemma_) for t in b
         ]
+
+
+# ------------------------------------------- other event verbs, follow-up terms (unseen)
+
+
+def _roles(draft: EventDraft) -> dict[str, str]:
+    return {p.name: p.role for p in draft.parties}
+
+
+def _term_with(draft: EventDraft, *needles: str) -> bool:
+    return any(all(n in t.statement for n in needles) for t in draft.treaty_terms)
+
+
+def test_agreed_to_and_concluded_negotiations_report_an_agreement() -> None:
+    ankara = unseen("ankara_declaration")
+    assert ankara.event_type == "agreement_signed"
+    assert _roles(ankara)["Turkey"] == "mediator"
+    assert _roles(ankara)["Ethiopia"] == _roles(ankara)["Somalia"] == "signatory"
+    # The infinitival complement of "agreed to" is a term, cut before ", in a deal brokered by".
+    assert _term_with(ankara, "begin technical talks")
+    assert not any("brokered" in t.statement for t in ankara.treaty_terms)
+    concluded = unseen("peace_text_concluded")
+    assert concluded.event_type == "agreement_signed"
+    assert _roles(concluded)["Armenia"] == _roles(concluded)["Azerbaijan"] == "signatory"
+
+
+def test_ceasefire_deal_and_summit_without_agreement() -> None:
+    assert unseen("doha_ceasefire").event_type == "ceasefire"  # "reached a ceasefire deal"
+    summit = unseen("summit_no_deal")
+    assert summit.event_type == "talks"  # "without reaching an agreement"
+    assert summit.treaty_terms == []
+    reps = {p.name: p.represents for p in summit.parties if p.role == "representative"}
+    assert reps["Donald Trump"] == reps["Marco Rubio"] == "United States"  # "on the American side"
+    assert reps["Yuri Ushakov"] == "Russia"
+    assert "Ukraine" not in _roles(summit)
+
+
+def test_follow_up_sentences_give_terms() -> None:
+    doha = unseen("doha_ceasefire")
+    assert _term_with(doha, "refrain from attacks")  # "Under the deal, both sides will ..."
+    assert _term_with(doha, "release rebel detainees")  # "In return, the government will ..."
+    assert _term_with(doha, "runs until")  # "The ceasefire runs until ..."
+    assert _term_with(doha, "exchange prisoners")  # "The two sides also agreed to ..."
+    pact = unseen("access_pact_china")
+    assert _term_with(pact, "five coastal radar systems")  # "... under the pact"
+    assert _term_with(pact, "deployed on each other's territory")  # "a deal allowing ..."
+    ankara = unseen("ankara_declaration")
+    assert _term_with(ankara, "respect for each other's sovereignty")  # "Both sides affirmed"
+    assert _term_with(ankara, "Turkey will facilitate")  # a party's "will" among the terms
+    assert _term_with(ankara, "access to and from the sea")  # "..., the declaration says"
+
+
+def test_commentary_praise_and_analysts_are_not_terms() -> None:
+    bloc = unseen("bloc_partnership")
+    assert _term_with(bloc, "tariffs")  # "The accord eliminates tariffs on ..."
+    assert not any("new markets" in t.statement for t in bloc.treaty_terms)
+    concluded = unseen("peace_text_concluded")
+    assert not any("pave the way" in t.evidence for t in concluded.treaty_terms)
+
+
+def test_names_with_particles_and_the_commission_acting_for_the_eu() -> None:
+    bloc = unseen("bloc_partnership")
+    people = {p.name: p for p in bloc.parties if p.type == "person"}
+    assert people["Ursula von der Leyen"].represents == "European Union"
+    assert "Von der Leyen" in people["Ursula von der Leyen"].aliases
+    assert "European Commission" not in _roles(bloc)
+    accused = [a.accused for a in bloc.allegations]
+    assert ["European Union"] in accused  # "accused Brussels of ..." in a story about the EU
+    doha = unseen("doha_ceasefire")
+    reps = {p.name: p.represents for p in doha.parties if p.role == "representative"}
+    assert reps["Mohammed bin Abdulaziz Al-Khulaifi"] == "Qatar"
+    assert "Rwanda" not in _roles(doha)  # "the Rwanda-backed M23" names a backer, not a side
+
+
+def test_forces_of_a_state_and_agreement_criticism_are_allegations() -> None:
+    pairs = [
+        (set(a.alleged_by), set(a.accused)) for a in unseen("peace_text_concluded").allegations
+    ]
+    assert ({"Azerbaijan"}, {"Armenia"}) in pairs  # "accused Armenian forces of opening fire"
+    pact = unseen("access_pact_china")
+    pairs = [(set(a.alleged_by), set(a.accused)) for a in pact.allegations]
+    assert ({"Lin Jian"}, {"Japan", "Philippines"}) in pairs  # "said the pact undermines ..."
+    assert ({"Philippines"}, {"China"}) in pairs  # "blamed the Chinese coast guard for ..."
+    ankara = unseen("ankara_declaration")
+    # A second, explicit accusation of the same target in the next sentence is its own item.
+    assert len(ankara.allegations) == 2
+
+
+def test_appositive_and_relative_denials_link_to_their_allegation() -> None:
+    for name, denier in [
+        ("peace_text_concluded", "Armenia"),  # ", a charge Yerevan denies"
+        ("doha_ceasefire", "Rwanda"),  # ", a charge Kigali denies"
+        ("access_pact_china", "Philippines"),  # ", an allegation Manila has rejected as baseless"
+        ("summit_no_deal", "Ukraine"),  # ", which Kyiv denied"
+    ]:
+        draft = unseen(name)
+        denial = next(d for d in draft.denials if d.denied_by == [denier])
+        assert denial.allegation is not None, name
+        assert denier in draft.allegations[denial.allegation].accused, name
+        assert "denies" not in draft.allegations[denial.allegation].claim, name
+    pact = unseen("access_pact_china")
+    assert any(d.denied_by == ["China"] and d.allegation is not None for d in pact.denials)
+    ankara = unseen("ankara_declaration")
+    disputed = next(d for d in ankara.denials if "disputed" in d.evidence)
+    assert disputed.allegation == 1  # "disputed Somalia's account" answers the later charge
+    summit = unseen("summit_no_deal")
+    own_claim = next(d for d in summit.denials if d.denied_by == ["Yuri Ushakov"])
+    assert own_claim.allegation is None  # "denied that Moscow had demanded ..." answers no one
+
+
+def test_summary_never_composes_parties_it_is_unsure_of() -> None:
+    for name in ("bloc_partnership", "doha_ceasefire", "ankara_declaration"):
+        summary = unseen(name).summary
+        assert " between " not in summary or "signed a" not in summary, summary
+        assert 2 <= summary.count(". ") + 1 <= 5
+    assert "eliminates tariffs" in unseen("bloc_partnership").summary
+
+
+def test_unseen_dev_gold_is_valid() -> None:
+    """The dev gold (scored with `extract eval --gold tests/fixtures/unseen/gold`) loads, and
+    every evidence quote is found in its article."""
+    from extractor.evaluation.gold import load_gold
+
+    gold = load_gold(UNSEEN / "gold", UNSEEN)
+    assert len(gold) == 6
+    assert all((UNSEEN / f"{article_id}.txt").exists() for article_id in gold)

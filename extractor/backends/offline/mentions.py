@@ -284,8 +284,11 @@ def _name_continues(doc: Any, lo: int, hi: int) -> int:
         elif not (
             tok.text[:1].isupper()
             and tok.pos_ == "PROPN"
-            and (doc[k - 1].lower_ in _NAME_PARTICLES or doc[k - 1].text == "-"
-                 or tok.ent_type_ in ("", "PERSON", "NORP"))
+            and (
+                doc[k - 1].lower_ in _NAME_PARTICLES
+                or doc[k - 1].text == "-"
+                or tok.ent_type_ in ("", "PERSON", "NORP")
+            )
             and tok.lower_ not in TITLES
             and tok.ent_type_ not in ("DATE", "TIME")
             and (match(tok.text) is None or doc[k - 1].lower_ in _NAME_PARTICLES)
@@ -470,9 +473,7 @@ def _left_context(doc: Any, sentence: Sentence, first: int) -> tuple[int, list[A
     return k + 1, toks
 
 
-def _side_named_after(
-    by_token: dict[tuple[int, int], Mention], mention: Mention
-) -> Mention | None:
+def _side_named_after(by_token: dict[tuple[int, int], Mention], mention: Mention) -> Mention | None:
     """'... Yuri Ushakov on the Russian side': the state whose side a listed person is on."""
     sentence = mention.sentence
     doc = sentence.span.doc

@@ -51,9 +51,7 @@ _SIDE_NOUNS = words("sides countries nations parties governments states neighbou
 _COMMIT_VERBS = words("affirm reaffirm pledge commit undertake")
 _FUTURE_AUX = words("will shall")
 # Evaluation of the deal is commentary, not a provision.
-_COMMENTARY = words(
-    "historic milestone landmark breakthrough hope hopes win-win victory pave"
-)
+_COMMENTARY = words("historic milestone landmark breakthrough hope hopes win-win victory pave")
 _NAMING = re.compile(r"^(?:be\s+)?(?:known|called|named|dubbed)\b", re.I)
 _DOCUMENT_NOUNS = AGREEMENT_NOUNS | {"document", "text", "clause", "provision"}
 _WEAK_MODALS = words("might may could can")
@@ -210,9 +208,7 @@ def _candidates(
 
 def _names_the_deal(token: Any) -> bool:
     """', in a deal brokered by Turkey' after a term says what it is part of, not what it is."""
-    return token.dep_ == "prep" and any(
-        t.lemma_.lower() in AGREEMENT_NOUNS for t in token.subtree
-    )
+    return token.dep_ == "prep" and any(t.lemma_.lower() in AGREEMENT_NOUNS for t in token.subtree)
 
 
 def _participle_terms(article: ParsedArticle, sentence: Sentence) -> list[TermDraft]:
@@ -295,9 +291,7 @@ def _clause_without(
     return _tidy(article.quote(sentence, doc[lo], doc[hi])), doc[lo], doc[hi]
 
 
-def _framed_terms(
-    article: ParsedArticle, sentence: Sentence, now: int | None
-) -> list[TermDraft]:
+def _framed_terms(article: ParsedArticle, sentence: Sentence, now: int | None) -> list[TermDraft]:
     """'Under the deal, Hamas will release ...', '... under the pact', 'In return, X will ...'."""
     out: list[TermDraft] = []
     for prep in sentence.span:
@@ -306,9 +300,9 @@ def _framed_terms(
         objects = [c for c in prep.children if c.dep_ == "pobj"]
         if prep.lower_ == "under":
             framed = [
-                o for o in objects if o.lemma_.lower() in AGREEMENT_NOUNS and not background(
-                    sentence, o, now
-                )
+                o
+                for o in objects
+                if o.lemma_.lower() in AGREEMENT_NOUNS and not background(sentence, o, now)
             ]
         elif prep.lower_ == "in":
             framed = [o for o in objects if o.lemma_.lower() in _IN_AGREEMENT]
