@@ -52,6 +52,8 @@ _COMMIT_VERBS = words("affirm reaffirm pledge commit undertake")
 _FUTURE_AUX = words("will shall")
 # Evaluation of the deal is commentary, not a provision.
 _COMMENTARY = words("historic milestone landmark breakthrough hope hopes win-win victory pave")
+_COMMIT_CUES = re.compile(r"agree|affirm|pledge|commit|undert", re.I)
+_FRAME_CUES = re.compile(r"\bunder\b|\bin (?:return|exchange)\b|\bphase\b|\bstage\b", re.I)
 _NAMING = re.compile(r"^(?:be\s+)?(?:known|called|named|dubbed)\b", re.I)
 _DOCUMENT_NOUNS = AGREEMENT_NOUNS | {"document", "text", "clause", "provision"}
 _WEAK_MODALS = words("might may could can")
@@ -294,6 +296,8 @@ def _clause_without(
 def _framed_terms(article: ParsedArticle, sentence: Sentence, now: int | None) -> list[TermDraft]:
     """'Under the deal, Hamas will release ...', '... under the pact', 'In return, X will ...'."""
     out: list[TermDraft] = []
+    if not _FRAME_CUES.search(sentence.span.text):
+        return out
     for prep in sentence.span:
         if prep.dep_ != "prep":
             continue
@@ -348,6 +352,8 @@ def _agreed_terms(
 ) -> list[TermDraft]:
     """'X and Y agreed to restore relations', 'Both sides affirmed their respect for ...'."""
     out: list[TermDraft] = []
+    if not _COMMIT_CUES.search(sentence.span.text):
+        return out  # most sentences have no such verb: skip the token walk
     for verb in sentence.span:
         lemma = verb.lemma_.lower()
         if verb.pos_ != "VERB" or lemma not in _COMMIT_VERBS | {"agree"} or _hedged(verb):
