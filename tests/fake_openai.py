@@ -269,6 +269,9 @@ def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
 def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; with Nagle's algorithm on, the client's delayed
+        # ACK holds the body back about 40 ms, which would be counted as our pipeline's overhead.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             """Silence the per-request stderr lines."""

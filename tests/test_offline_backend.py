@@ -480,3 +480,20 @@ def test_unseen_dev_gold_is_valid() -> None:
     gold = load_gold(UNSEEN / "gold", UNSEEN)
     assert len(gold) == 6
     assert all((UNSEEN / f"{article_id}.txt").exists() for article_id in gold)
+
+
+def test_a_concessive_denial_is_not_part_of_the_claim(tmp_path: Path) -> None:
+    path = tmp_path / "concessive.txt"
+    path.write_text(
+        "Peru and Chile sign border accord\n\n"
+        "Peru and Chile signed a border accord in Lima on Monday. "
+        "Ecuador says that Peru has supplied weapons to rebels in the disputed valley, "
+        "although Peru denies that.\n",
+        encoding="utf-8",
+    )
+    _, draft = _extract(path)
+    (allegation,) = draft.allegations
+    assert allegation.claim.endswith("disputed valley")
+    assert "denies" not in allegation.claim
+    (denial,) = draft.denials
+    assert denial.denied_by == ["Peru"] and denial.allegation == 0

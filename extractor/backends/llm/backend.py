@@ -202,9 +202,11 @@ class OpenAIBackend:
                 model=self.config.model,
                 messages=cast(Any, list(messages)),
                 temperature=self.config.temperature,
-                response_format=cast(Any, self._response_format),
                 max_completion_tokens=limit if official else openai.omit,
                 max_tokens=openai.omit if official else limit,
+                # Sent as is: passed as `response_format=`, the SDK walks the whole schema on
+                # every request, which cost a sixth of the client's CPU time in the benchmark.
+                extra_body={"response_format": self._response_format},
             )
             counter.add_tokens(completion)
             return completion

@@ -220,10 +220,12 @@ def _trimmed(article: ParsedArticle, sentence: Sentence, lo: int, hi: int) -> tu
     for k in range(lo + 1, hi):
         after = doc[k + 1]
         if doc[k].text == "," and (
-            after.lower_ == "which"
+            after.lower_ in ("which", "although", "though")
             or (after.lower_ in ("a", "an") and doc[k + 2].lemma_.lower() in _APPOSITIVE_CLAIMS)
         ):
-            hi = k - 1  # ", a charge Moscow denies" answers the claim; it is not part of it
+            # ", a charge Moscow denies" or ", although both deny that" answers the claim or
+            # qualifies it; it is not part of it.
+            hi = k - 1
             break
     while hi > lo and doc[hi].is_punct:
         hi -= 1
