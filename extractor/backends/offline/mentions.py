@@ -246,7 +246,7 @@ def _person_tokens(ent: Any) -> tuple[int, int] | None:
             break
     following = doc[hi + 1].lower_ if hi + 1 < len(doc) else ""
     if {t.lower_ for t in doc[lo : hi + 1]} & _INSTITUTION_WORDS or following in _INSTITUTION_WORDS:
-        return None  # "Kim Il Sung Square" is a place named after a person.
+        return None  # "Lenin Square", "Nelson Mandela Bridge": places named after people.
     while lo <= hi and (doc[lo].lower_ in _HONORIFICS or doc[lo].lower_ in TITLES):
         lo += 1
     while hi >= lo and (doc[hi].text in ("'s", "'", "’s") or doc[hi].is_punct):
