@@ -46,7 +46,7 @@ def show(
     from extractor.schema import EventRecord
 
     try:
-        lines = results.read_text(encoding="utf-8").splitlines()
+        lines = results.read_text(encoding="utf-8").split("\n")  # U+0085 may sit in a record
     except OSError as exc:
         typer.echo(f"error: cannot read {results}: {exc.strerror or exc}", err=True)
         raise typer.Exit(2) from exc

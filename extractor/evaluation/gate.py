@@ -18,6 +18,10 @@ from typing import Any
 from extractor.errors import ConfigError
 
 DEFAULT_TOLERANCE = 0.02
+#: Baseline scores are stored to this many digits, so a comparison must allow half a unit of the
+#: last one: an unchanged run must never fail against its own blessed numbers.
+_DIGITS = 6
+ROUNDING_MARGIN = 0.5 * 10**-_DIGITS + 1e-12
 _DEFAULT_KEY = "default_tolerance"
 
 
@@ -130,7 +134,7 @@ def check(
             continue
         tolerance = baseline.tolerance(entry, metric)
         # The epsilon keeps a run equal to its baseline from failing on float rounding.
-        if score < blessed - tolerance - 1e-9:
+        if score < blessed - tolerance - ROUNDING_MARGIN:
             found.append(Regression(metric, score, blessed, tolerance))
     return found
 
@@ -146,10 +150,10 @@ def bless(
     default = baseline.default_tolerance()
     kept = previous.tolerance if previous is not None else {}
     baseline.document[key] = {
-        "scores": {m: round(v, 6) for m, v in scores.items() if v is not None},
+        "scores": {m: round(v, _DIGITS) for m, v in scores.items() if v is not None},
         "tolerance": {m: kept.get(m, default) for m in scores},
         "per_article": {
-            a: {m: None if v is None else round(v, 6) for m, v in metrics.items()}
+            a: {m: None if v is None else round(v, _DIGITS) for m, v in metrics.items()}
             for a, metrics in sorted(per_article.items())
         },
     }

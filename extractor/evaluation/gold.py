@@ -181,7 +181,8 @@ def load_predictions(path: Path) -> PredictionSet:
     if path.is_dir():
         return load_annotation(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # Only "\n" ends a line: str.splitlines() would also split inside a record on U+0085.
+        lines = path.read_text(encoding="utf-8").split("\n")
     except FileNotFoundError as exc:
         raise GoldError(f"{path}: predictions file not found") from exc
     except UnicodeDecodeError as exc:

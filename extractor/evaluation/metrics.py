@@ -144,6 +144,9 @@ def count_metrics(name: str, counts: Counts) -> dict[str, float | None]:
     """Precision, recall and F1 of a list field: `treaty_terms.f1`, `parties.entity_f1`, ..."""
     # "parties.entity" already has its field prefix, so its metrics are suffixed with "_".
     stem = f"{name}_" if "." in name else f"{name}."
+    if counts.gold == 0 and counts.predicted == 0:
+        # Nothing in gold and nothing predicted: nothing to score, so macro and JUnit skip it.
+        return {f"{stem}f1": None, f"{stem}precision": None, f"{stem}recall": None}
     return {
         f"{stem}f1": counts.f1,
         f"{stem}precision": counts.precision,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractor.evaluation.bootstrap import DiffInterval
-from extractor.evaluation.gate import BaselineEntry, Regression
+from extractor.evaluation.gate import ROUNDING_MARGIN, BaselineEntry, Regression
 from extractor.evaluation.gold import GoldArticle, PredictionSet
 from extractor.evaluation.metrics import HEADLINE_METRICS, ArticleScore, SetScores
 
@@ -41,6 +41,8 @@ class EvalResult:
         for metric in HEADLINE_METRICS:
             score, base = metrics.get(metric), blessed.get(metric)
             tolerance = self.tolerance.get(metric, 0.0)
-            if score is not None and base is not None and score < base - tolerance - 1e-9:
+            if score is None or base is None:
+                continue
+            if score < base - tolerance - ROUNDING_MARGIN:
                 found[metric] = (score, base)
         return found
