@@ -56,3 +56,10 @@ class Article:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sha256", hashlib.sha256(self.text.encode("utf-8")).hexdigest())
+
+    @property
+    def input_sha256(self) -> str:
+        """Hash of everything a backend sees: the text and the metadata (the publication date
+        resolves relative dates; an LLM's prompt shows title, source and date)."""
+        parts = [self.sha256, self.title, self.source, str(self.published or ""), self.url]
+        return hashlib.sha256("\x1f".join(p or "" for p in parts).encode("utf-8")).hexdigest()

@@ -113,7 +113,7 @@ class CachedBackend:
 
     def extract(self, article: Article) -> Extraction:
         """The cached answer for this text, else the backend's (then stored)."""
-        key = cache_key(self._fingerprint, article.sha256, self.backend.context_chars)
+        key = cache_key(self._fingerprint, article.input_sha256, self.backend.context_chars)
         stored = self.cache.get(key)
         if stored is not None:
             with self._lock:

@@ -101,6 +101,15 @@ class Discovery:
         return [s.message for s in self.sources if isinstance(s, _Missing)]
 
 
+def _encodable(text: str) -> bool:
+    """False for text with lone surrogates (valid JSON escapes, but not writable as UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def discover(paths: list[str], *, recursive: bool = False) -> Discovery:
     """Expand PATH arguments into an ordered list of sources without reading any file."""
     report = InputReport()
@@ -285,8 +294,9 @@ class ArticleReader:
         where = f"{name}:{lineno}"
         try:
             obj = json.loads(self._decode(raw, where))
-        except (json.JSONDecodeError, InputError) as exc:
-            return BadInput(where, f"{where}: malformed JSON line: {exc}")
+        # ValueError: a JSON error, or an integer too long to convert; RecursionError: deep nesting.
+        except (ValueError, RecursionError, InputError) as exc:
+            return BadInput(where, f"{where}: malformed JSON line: {str(exc)[:200]}")
         if not isinstance(obj, dict):
             return BadInput(where, f"{where}: a line must be a JSON object")
         raw_id = obj.get("id")
@@ -294,6 +304,9 @@ class ArticleReader:
             return BadInput(where, f"{where}: 'id' must be a non-empty string")
         article_id = str(raw_id)
         text = obj.get("text")
+        for label, value in (("id", article_id), ("text", text)):
+            if isinstance(value, str) and not _encodable(value):
+                return BadInput(where, f"{where}: '{label}' holds an unpaired surrogate escape")
         try:
             if not isinstance(text, str):
                 raise InputError("'text' must be a string")
@@ -314,7 +327,7 @@ class ArticleReader:
             head += line
             if line.strip():
                 break
-        if head.lstrip().startswith(b"{"):
+        if head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{"):
             # Put the already-read first line back in front of the rest of the stream.
             first_lineno = head.count(b"\n") + (0 if head.endswith(b"\n") else 1)
             yield self._parse_jsonl_line(head, "stdin", first_lineno, None)
@@ -425,7 +438,9 @@ def _build_article(article_id: str, text: str, metadata: dict[str, Any], max_cha
 
 # ---------------------------------------------------------------------- HTML
 
-_SKIPPED_TAGS = frozenset({"script", "style", "nav", "noscript", "template", "svg", "head"})
+# Not "head": HTML may leave out </head>, and then its skip would swallow the whole body. What a
+# head holds besides <title> (script, style, meta) is skipped or empty anyway.
+_SKIPPED_TAGS = frozenset({"script", "style", "nav", "noscript", "template", "svg"})
 _BLOCK_TAGS = frozenset(
     {
         "p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article", "main",

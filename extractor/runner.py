@@ -88,9 +88,10 @@ def line_fingerprint(article_sha256: str, backend_fingerprint: dict[str, str]) -
 
 
 def _dumps(document: dict[str, Any]) -> str:
-    # U+2028/2029 are line breaks to some readers (str.splitlines): keep one result per line.
+    # U+0085, U+2028 and U+2029 are line breaks to some readers (str.splitlines): keep one
+    # result per line for them too.
     text = json.dumps(document, ensure_ascii=False)
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def error_outcome(article_id: str, kind: str, message: str, fingerprint: str | None) -> Outcome:
@@ -106,13 +107,28 @@ def error_outcome(article_id: str, kind: str, message: str, fingerprint: str | N
 class _Secrets:
     """Removes secrets (the API key) from any text about to be written."""
 
+    #: Shorter "keys" (a local server's placeholder such as "x") would mangle ordinary text.
+    MIN_LENGTH = 8
+
     def __init__(self, *secrets: str | None) -> None:
-        self.secrets = tuple(s for s in secrets if s)
+        self.secrets = tuple(s for s in secrets if s and len(s) >= self.MIN_LENGTH)
 
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "***")
         return text
+
+    def scrub_values(self, value: Any) -> Any:
+        """`scrub` every string inside a JSON-like value, so the document stays valid JSON."""
+        if not self.secrets:
+            return value
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, dict):
+            return {k: self.scrub_values(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.scrub_values(v) for v in value]
+        return value
 
 
 @dataclass
@@ -127,7 +143,7 @@ class _Job:
 
     def run(self, article: Article) -> Outcome:
         """Extract one article; every failure becomes an error outcome, never an exception."""
-        fingerprint = line_fingerprint(article.sha256, self.backend_fingerprint)
+        fingerprint = line_fingerprint(article.input_sha256, self.backend_fingerprint)
         backend: Backend = self.backend
         cached: CachedBackend | None = None
         if self.cache is not None:
@@ -148,12 +164,12 @@ class _Job:
             provenance.cached = cached is not None and hits > 0 and cached.misses == 0
         document = {
             "article": article.id,
-            "record": record.model_dump(mode="json"),
+            "record": self.secrets.scrub_values(record.model_dump(mode="json")),
             "fingerprint": fingerprint,
         }
         return Outcome(
             article.id,
-            self.secrets.scrub(_dumps(document)),
+            _dumps(document),
             "record",
             unverified=sum(not item.verified for item in record.evidence_items()),
             model=provenance.model if provenance is not None else "",
@@ -356,6 +372,9 @@ def _cut_partial_line(path: Path) -> None:
         handle.truncate(0)
 
 
+_LINE_PREFIX = b'{"article"'
+
+
 def _index_existing(path: Path) -> dict[str, dict[str, _OldLine]]:
     """Article id -> fingerprint -> the line to keep (a record before an error; else the latest)."""
     index: dict[str, dict[str, _OldLine]] = {}
@@ -364,6 +383,12 @@ def _index_existing(path: Path) -> dict[str, dict[str, _OldLine]]:
     with path.open("rb") as handle:
         for raw in handle:
             length = len(raw) - 1  # without the newline
+            if not raw.endswith(b"\n"):
+                # A last line with no newline: half a line of ours from a killed run (cut later),
+                # or someone else's text, which must make us refuse the file.
+                if not raw.startswith(_LINE_PREFIX):
+                    lines += 1
+                break
             lines += 1
             line = _parse_result_line(raw)
             if line is not None:
@@ -394,7 +419,11 @@ def _parse_result_line(raw: bytes) -> tuple[str, str | None, str, int] | None:
         return None
     record, error = document.get("record"), document.get("error")
     if isinstance(record, dict):
-        return document["article"], fingerprint, "record", _count_unverified(record)
+        try:
+            unverified = _count_unverified(record)
+        except (AttributeError, TypeError):
+            return None  # not a record this tool wrote: the article is redone
+        return document["article"], fingerprint, "record", unverified
     if isinstance(error, dict) and isinstance(error.get("type"), str):
         return document["article"], fingerprint, error["type"], 0
     return None
@@ -564,6 +593,8 @@ def run(
     """
     started = time.monotonic()
     discovery = discover(paths, recursive=settings.recursive)
+    if out is not None:
+        _leave_out_the_output(discovery, out)
     if not discovery.has_sources:
         details = "; ".join(discovery.missing) or "only non-article files"
         raise ConfigError(f"no articles found ({details})")
@@ -581,6 +612,25 @@ def run(
     return summary
 
 
+def _leave_out_the_output(discovery: Discovery, out: Path) -> None:
+    """The output file is never an input, even inside an input folder (it would feed itself)."""
+    target = out.resolve()
+    kept = []
+    for source in discovery.sources:
+        if isinstance(source, Path) and _same_file(source, target):
+            discovery.report.skipped.append(f"{source} (the output file)")
+            continue
+        kept.append(source)
+    discovery.sources[:] = kept
+
+
+def _same_file(source: Path, target: Path) -> bool:
+    try:
+        return source.resolve() == target
+    except (OSError, RuntimeError):  # a symlink loop: the reader reports it as that article's error
+        return False
+
+
 def _close(backend: Backend) -> None:
     # Backends that hold a connection pool (the OpenAI client) expose close(); others do not.
     close = getattr(backend, "close", None)
@@ -595,8 +645,10 @@ def _open_sink(out: Path | None) -> tuple[_FileSink | _StreamSink, dict[str, dic
         out.parent.mkdir(parents=True, exist_ok=True)
         index: dict[str, dict[str, _OldLine]] = {}
         if out.exists():
-            _cut_partial_line(out)
+            # Index (and so validate) before cutting anything: a file that is not ours is refused
+            # untouched.
             index = _index_existing(out)
+            _cut_partial_line(out)
         return _FileSink(out), index
     except OSError as exc:
         raise ConfigError(f"cannot write output {out}: {exc.strerror or exc}") from exc
@@ -694,7 +746,7 @@ def _plan(
         if isinstance(item, BadInput):
             yield error_outcome(item.article_id, item.kind, item.message, None)
             continue
-        fingerprint = line_fingerprint(item.sha256, job.backend_fingerprint)
+        fingerprint = line_fingerprint(item.input_sha256, job.backend_fingerprint)
         old = index.get(item.id, {}).get(fingerprint)
         if old is not None and (old.kind == "record" or not retry_errors):
             yield old

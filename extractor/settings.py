@@ -11,6 +11,7 @@ process lists) and never the config file (which gets committed). It is hidden fr
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -146,9 +147,11 @@ def _number(cast: type[int] | type[float], minimum: float) -> Callable[[Any, str
             raise _invalid(name, value, origin, "must be a number")
         try:
             number = cast(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             expected = "an integer" if cast is int else "a number"
             raise _invalid(name, value, origin, f"must be {expected}") from None
+        if not math.isfinite(number):
+            raise _invalid(name, value, origin, "must be a finite number")
         if cast is int and isinstance(value, float) and value != number:
             raise _invalid(name, value, origin, "must be an integer")
         if number < minimum:

@@ -8,12 +8,15 @@ import threading
 import time
 import tracemalloc
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from extractor.articles import Article, PublicationDate
 from extractor.errors import BackendError, ConfigError, OutputInvalid
+from extractor.inputs import read_articles
 from extractor.runner import TokenBucket, line_fingerprint, order_window, run
 from extractor.settings import Settings
 from tests.fakes import FakeBackend, draft_for
@@ -111,10 +114,14 @@ def test_line_fingerprint_is_article_plus_backend(tmp_path: Path) -> None:
     run([str(tmp_path / "in")], out, settings_for(tmp_path), backend=backend)
 
     line = read_lines(out)[0]
-    sha = line["record"]["provenance"]["article_sha256"]
+    (article,) = read_articles([str(tmp_path / "in")])[1]
+    assert isinstance(article, Article)
+    sha = article.input_sha256  # text and metadata: a changed publication date redoes the article
     assert line["article"] == ids[0]
     assert line["fingerprint"] == line_fingerprint(sha, backend.fingerprint())
     assert line["fingerprint"] != line_fingerprint(sha, {**backend.fingerprint(), "model": "x"})
+    moved = replace(article, published=PublicationDate.parse("2020-01-01"))
+    assert moved.input_sha256 != sha and moved.sha256 == article.sha256
 
 
 def test_articles_in_flight_never_exceed_concurrency(tmp_path: Path) -> None:

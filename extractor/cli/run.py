@@ -149,7 +149,11 @@ def run(
         raise typer.Exit(1) from None
     typer.echo(summary.render(), err=True)
     if summary_json is not None:
-        _write_json(summary_json, summary.to_dict())
+        try:
+            _write_json(summary_json, summary.to_dict())
+        except OSError as exc:
+            typer.echo(f"extract run: cannot write {summary_json}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(2) from None
     raise typer.Exit(summary.exit_code)
 
 

@@ -83,6 +83,7 @@ class OpenAIBackend:
             "output_mode": self.config.output_mode,
             "temperature": repr(self.config.temperature),
             "max_output_tokens": str(self.config.max_output_tokens),
+            "context_chars": str(self.config.context_chars),
             "prompt": f"{ref.name}@{ref.version}",
             "prompt_sha256": ref.sha256,
         }
