@@ -2,8 +2,9 @@
 
 Each output line is ``{"article": ID, "record": {...}, "fingerprint": F}`` or
 ``{"article": ID, "error": {"type": T, "message": M}, "fingerprint": F}``, where F is the sha256 of
-the article's `input_sha256` (text and metadata) and the backend fingerprint (model, prompt, parameters). Bad input (unreadable,
-empty, duplicate id...) has F = null: it is checked again on every run, which costs no model call.
+the article's `input_sha256` (text and metadata) and the backend fingerprint (model, prompt,
+parameters). Bad input (unreadable, empty, duplicate id...) has F = null: it is checked again on
+every run, which costs no model call.
 
 Order: lines follow input order (see `extractor.inputs`). A line is written, and flushed, as soon
 as it and every line before it are done, so at most `order_window` articles are held: 2 per worker

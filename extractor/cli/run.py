@@ -29,8 +29,8 @@ _HELP = "\n\n".join(
         "each get an error line, and the run goes on. If no PATH names anything readable, "
         "nothing runs (exit 2).",
         "With --out FILE, an existing FILE is resumed: lines whose article and fingerprint "
-        "(article text and metadata, model, prompt, parameters) match are kept, the rest are redone, and FILE "
-        "ends with one line per article, in input order.",
+        "(article text and metadata, model, prompt, parameters) match are kept, the rest are "
+        "redone, and FILE ends with one line per article, in input order.",
         "Settings: flag > environment > config file (--config, $EXTRACT_CONFIG or "
         "./extract.toml) > default. The API key is read from OPENAI_API_KEY only.",
         "Exit codes: 0 every article extracted; 1 some have error lines; 2 usage or "
