@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +155,25 @@ def test_html_without_a_closing_head_keeps_its_body(fake: FakeBackend) -> None:
     result = invoke("a.html", "--out", "out.jsonl")
     assert result.exit_code == 0, result.output
     assert "record" in lines_of(Path("out.jsonl"))[0]
+
+
+def test_a_closed_stdout_pipe_ends_the_run_quietly(tmp_path: Path) -> None:
+    source = tmp_path / "many.jsonl"
+    with source.open("w", encoding="utf-8") as handle:
+        for number in range(400):
+            text = f"Oslo hosted talks number {number} on Monday between two delegations."
+            handle.write(json.dumps({"id": f"a{number}", "text": text}) + "\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "extractor", "run", str(source), "-j", "1", "--no-cache"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()  # like `| head -1`
+    process.stdout.close()
+    errors = process.stderr.read().decode("utf-8")
+    process.stderr.close()
+    assert process.wait(timeout=120) == 1
+    assert json.loads(first)["article"] == "a0"
+    assert "Traceback" not in errors and "internal error" not in errors

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -144,6 +145,11 @@ def run(
     except ConfigError as exc:
         typer.echo(f"extract run: {exc}", err=True)
         raise typer.Exit(2) from None
+    except BrokenPipeError:
+        # The reader of standard output went away (`extract run ... | head`): stop quietly, as
+        # Unix tools do; stdout is pointed at /dev/null so the interpreter's final flush is silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None
     except Exception as exc:  # a bug must still end with a message, not a traceback
         typer.echo(f"extract run: internal error: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(1) from None
