@@ -543,7 +543,8 @@ def _estimate_articles(discovery: Discovery) -> int:
     total = 0
     for source in discovery.sources:
         if isinstance(source, Path):
-            if source.suffix.lower() == ".jsonl":
+            # Only a regular file is read twice; a named pipe would give its data to this count.
+            if source.suffix.lower() == ".jsonl" and source.is_file():
                 try:
                     with source.open("rb") as handle:
                         total += sum(1 for line in handle if line.strip())
@@ -555,9 +556,12 @@ def _estimate_articles(discovery: Discovery) -> int:
 
 
 class _Progress:
-    def __init__(self, enabled: bool, stream: IO[str]) -> None:
+    """One self-rewriting status line on stderr: done / total, rate, time left."""
+
+    def __init__(self, enabled: bool, stream: IO[str], total: int) -> None:
         self.enabled = enabled
         self.stream = stream
+        self.total = total  # 0 when unknown (standard input)
         self.started = time.monotonic()
         self._shown = 0.0
 
@@ -569,9 +573,16 @@ class _Progress:
             return
         self._shown = now
         rate = summary.articles / max(now - self.started, 1e-6)
+        done = f"{summary.articles}"
+        left = ""
+        if self.total >= summary.articles and self.total:
+            done = f"{summary.articles}/{self.total} ({100 * summary.articles / self.total:.0f}%)"
+            if not final and rate > 0:
+                left = f", ~{(self.total - summary.articles) / rate:.0f}s left"
         self.stream.write(
-            f"\rextract: {summary.articles} done, {summary.records} records, "
-            f"{sum(summary.errors.values())} errors, {summary.resumed} resumed ({rate:.1f}/s) "
+            f"\rextract: {done} done, {summary.records} records, "
+            f"{sum(summary.errors.values())} errors, {summary.resumed} resumed "
+            f"({rate:.1f}/s{left}) "
         )
         if final:
             self.stream.write("\n")
@@ -675,9 +686,10 @@ def _run_with(
     ledger = UsageLedger(job.prices)
     summary = RunSummary(output=str(out) if out else "stdout", backend=backend.name)
     reader = ArticleReader(discovery, max_chars=settings.max_chars)
-    show = _Progress(progress or sys.stderr.isatty(), sys.stderr)
+    estimate = _estimate_articles(discovery)
+    show = _Progress(progress or sys.stderr.isatty(), sys.stderr, estimate)
 
-    to_do = _estimate_articles(discovery) - sum(len(v) for v in index.values())
+    to_do = estimate - sum(len(v) for v in index.values())
     use_processes = (
         owned
         and backend.name == "offline"

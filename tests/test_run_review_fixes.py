@@ -177,3 +177,11 @@ def test_a_closed_stdout_pipe_ends_the_run_quietly(tmp_path: Path) -> None:
     assert process.wait(timeout=120) == 1
     assert json.loads(first)["article"] == "a0"
     assert "Traceback" not in errors and "internal error" not in errors
+
+
+def test_progress_shows_done_of_total(fake: FakeBackend) -> None:
+    for name in ("a", "b", "c"):
+        Path(f"{name}.txt").write_text(f"Oslo hosted talks {name}.\n", encoding="utf-8")
+    result = invoke("a.txt", "b.txt", "c.txt", "--out", "out.jsonl", "--progress")
+    assert result.exit_code == 0, result.output
+    assert "3/3 (100%) done" in result.output
