@@ -279,3 +279,14 @@ def test_without_evidence_the_wording_must_be_close() -> None:
     assert sims[0][0].evidence is None
     assert assign([[s.value for s in sims[0]]]) == [(0, 0)]
     assert sims[0][1].text >= MATCH_THRESHOLD > sims[0][1].value
+
+
+def test_a_missed_item_whose_best_match_went_elsewhere_says_so(accord: GoldArticle) -> None:
+    first = accord.record.allegations[0]
+    twice = copy_of(accord).model_copy(update={"allegations": [first, first]})
+    gold = GoldArticle(accord.article, twice, accord.key_facts, accord.text)
+    scored = score_article(
+        gold, predict(copy_of(accord).model_copy(update={"allegations": [first]}))
+    )
+    (missed,) = [d for d in scored.decisions if d.field == "allegations" and d.kind == "missed"]
+    assert "matched to another gold item" in missed.reason

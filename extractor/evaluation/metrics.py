@@ -300,18 +300,20 @@ def _match_statements(
     for g, text in enumerate(gold_texts):
         if g not in matched_gold:
             best = max((s.value for s in sims[g]), default=0.0)
+            reason = f"no predicted item reaches {MATCH_THRESHOLD} (best {best:.2f})"
+            if best >= MATCH_THRESHOLD:
+                reason = f"its best prediction ({best:.2f}) is matched to another gold item"
             out.decisions.append(
-                Decision(name, "missed", 0.0,
-                         f"no predicted item reaches {MATCH_THRESHOLD} (best {best:.2f})",
-                         gold=text, gold_index=g, similarity=best)
+                Decision(name, "missed", 0.0, reason, gold=text, gold_index=g, similarity=best)
             )
     for p, text in enumerate(pred_texts):
         if p not in matched_pred:
             best = max((row[p].value for row in sims), default=0.0)
+            reason = f"no gold item reaches {MATCH_THRESHOLD} (best {best:.2f})"
+            if best >= MATCH_THRESHOLD:
+                reason = f"its best gold item ({best:.2f}) is matched to another prediction"
             out.decisions.append(
-                Decision(name, "spurious", 0.0,
-                         f"no gold item reaches {MATCH_THRESHOLD} (best {best:.2f})",
-                         pred=text, pred_index=p, similarity=best)
+                Decision(name, "spurious", 0.0, reason, pred=text, pred_index=p, similarity=best)
             )
     out.counts[name] = Counts(credit, len(pred_texts), len(gold_texts))
 
