@@ -22,14 +22,6 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeBackend:
-    """The backend every `extract run` in the test gets, whatever settings name."""
-    backend = FakeBackend()
-    monkeypatch.setattr("extractor.runner.create_backend", lambda settings: backend)
-    return backend
-
-
 def invoke(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = None) -> Result:
     return runner.invoke(app, ["run", *args], env=env, input=stdin)
 

@@ -22,13 +22,6 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeBackend:
-    backend = FakeBackend()
-    monkeypatch.setattr("extractor.runner.create_backend", lambda settings: backend)
-    return backend
-
-
 def invoke(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(app, ["run", *args], input=stdin, env=env)
 
