@@ -10,6 +10,10 @@ What a run reads, in the order it reads it (this is the order of the output line
   explicitly with another extension is an error line.
 * Standard input is JSON Lines when its first non-blank character is ``{``, else one plain-text
   article with id ``stdin``.
+* Size: a file of more than 4 bytes per ``max_chars`` character (UTF-8's worst case) is refused
+  unread; plain-text standard input is read up to that bound only, and past it is an error line
+  with the rest left unread (a writer still writing then gets a broken pipe). A JSON Lines line,
+  from a file or standard input, is read whole and its text checked once parsed.
 
 Bad input never stops a run: it becomes a `BadInput` (an error line) and reading goes on.
 
@@ -26,13 +30,15 @@ Bad input never stops a run: it becomes a `BadInput` (an error line) and reading
 from __future__ import annotations
 
 import glob
+import io
 import json
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -277,7 +283,7 @@ class ArticleReader:
             yield from self._read_jsonl(handle, path.name, path)
 
     def _read_jsonl(
-        self, lines: IO[bytes], name: str, path: Path | None
+        self, lines: Iterable[bytes], name: str, path: Path | None
     ) -> Iterator[Article | BadInput]:
         found = False
         for lineno, raw in enumerate(lines, start=1):
@@ -322,25 +328,32 @@ class ArticleReader:
 
     def _read_stdin(self) -> Iterator[Article | BadInput]:
         stream = self._stdin if self._stdin is not None else sys.stdin.buffer
+        # Four bytes per character is UTF-8's worst case: one byte more is surely too long. Both
+        # the search for the first non-blank line and a plain-text article stay within this bound.
+        limit = 4 * self.max_chars + 1
         head = b""
-        for line in stream:
+        while len(head) < limit:
+            line = stream.readline(limit - len(head))
             head += line
-            if line.strip():
+            if not line or line.strip():
                 break
         if head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{"):
-            # Put the already-read first line back in front of the rest of the stream.
-            first_lineno = head.count(b"\n") + (0 if head.endswith(b"\n") else 1)
-            yield self._parse_jsonl_line(head, "stdin", first_lineno, None)
-            for lineno, raw in enumerate(stream, start=first_lineno + 1):
-                if raw.strip():
-                    yield self._parse_jsonl_line(raw, "stdin", lineno, None)
+            # Lines are not bounded, as in a .jsonl file: finish the first one, then put what was
+            # read back in front of the rest of the stream.
+            if not head.endswith(b"\n"):
+                head += stream.readline()
+            yield from self._read_jsonl(chain(io.BytesIO(head), stream), "stdin", None)
             return
         try:
-            data = head + stream.read(4 * self.max_chars + 1 - len(head))
+            # Past the limit the rest is left unread: a writer still writing gets a broken pipe.
+            data = head + stream.read(limit - len(head))
             if not data:
                 raise InputError("empty input")
             if len(data) > 4 * self.max_chars:
-                raise InputError(f"input is over the limit of {self.max_chars} characters")
+                raise InputError(
+                    f"input has more than {4 * self.max_chars} bytes,"
+                    f" over the limit of {self.max_chars} characters"
+                )
             text = self._decode(data, "stdin")
             yield _build_article("stdin", text, {"title": txt_title(text)}, self.max_chars)
         except InputError as exc:

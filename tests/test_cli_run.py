@@ -163,6 +163,16 @@ def test_stdin(tmp_path: Path, fake: FakeBackend) -> None:
     assert line["article"] == "stdin"
 
 
+def test_stdin_over_max_chars_is_one_error_line(tmp_path: Path, fake: FakeBackend) -> None:
+    result = invoke("-", "-o", "out.jsonl", "--max-chars", "200", stdin=b"Oslo talks. " * 1000)
+
+    assert result.exit_code == 1, result.output
+    [line] = lines_of(tmp_path / "out.jsonl")
+    assert (line["article"], line["error"]["type"]) == ("stdin", "input_error")
+    assert "over the limit of 200 characters" in line["error"]["message"]
+    assert fake.calls == []
+
+
 def test_resume_and_retry_errors_through_the_cli(tmp_path: Path, fake: FakeBackend) -> None:
     from extractor.errors import BackendError
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -213,16 +217,74 @@ def test_duplicate_id_is_a_typed_error_and_the_first_keeps_the_id(tmp_path: Path
     assert second.article_id == "d"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
-def test_unreadable_file(tmp_path: Path) -> None:
-    path = tmp_path / "locked.txt"
-    path.write_text("Secret talks.\n", encoding="utf-8")
-    path.chmod(0)
+# Run in a child by `read_without_privileges`. Root reads a file whatever its mode, so as root the
+# child switches to uid and gid 65534 ("nobody") before reading, but only after importing all it
+# needs, codecs included: Python's own files may sit where nobody cannot read them. Prints one JSON
+# object per item read.
+_READ_AS_NOBODY = """
+import encodings.cp1252, encodings.utf_8_sig, json, os, sys
+from extractor.inputs import BadInput, read_articles
+if os.geteuid() == 0:
     try:
-        bad = only_bad(read_all(path))
-    finally:
-        path.chmod(0o644)
-    assert "cannot read" in bad.message
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+    except OSError as exc:
+        print(json.dumps({"cannot_switch": str(exc)}))
+        sys.exit()
+for item in read_articles(sys.argv[1:])[1]:
+    if isinstance(item, BadInput):
+        print(json.dumps({"id": item.article_id, "kind": item.kind, "message": item.message}))
+    else:
+        print(json.dumps({"id": item.id, "text": item.text}))
+"""
+
+
+def read_without_privileges(*paths: Path) -> list[dict[str, str]]:
+    """Read `paths` in a child process that has no root privileges (see `_READ_AS_NOBODY`)."""
+    child = subprocess.run(
+        [sys.executable, "-c", _READ_AS_NOBODY, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).parents[1],
+    )
+    assert child.returncode == 0, child.stderr
+    rows: list[dict[str, str]] = [json.loads(line) for line in child.stdout.splitlines()]
+    if rows and "cannot_switch" in rows[0]:
+        reason = rows[0]["cannot_switch"]
+        pytest.skip(f"running as root and not allowed to switch to uid 65534: {reason}")
+    return rows
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A temporary folder that other users may enter (tmp_path's parents may be ours alone)."""
+    folder = Path(tempfile.mkdtemp())
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
+@pytest.mark.slow
+def test_unreadable_file_is_an_error_line_and_the_rest_are_read(shared_tmp: Path) -> None:
+    locked = shared_tmp / "locked.txt"
+    locked.write_text("Secret talks.\n", encoding="utf-8")
+    locked.chmod(0)
+    (shared_tmp / "open.txt").write_text("Open talks.\n", encoding="utf-8")
+    (shared_tmp / "open.txt").chmod(0o644)
+
+    rows = read_without_privileges(shared_tmp)
+
+    assert rows == [
+        {
+            "id": "locked",
+            "kind": "input_error",
+            "message": f"{locked}: cannot read: Permission denied",
+        },
+        {"id": "open", "text": "Open talks.\n"},
+    ]
 
 
 def test_symlink_loop(tmp_path: Path) -> None:
@@ -267,6 +329,62 @@ def test_stdin_text_and_jsonl() -> None:
     assert ids(items) == ["s1", "stdin:3"]
 
 
+class _EndlessStdin(io.RawIOBase):
+    """Standard input that repeats `pattern` for ever and fails a reader that asks for more than a
+    bounded read of a `max_chars` article needs: 4 bytes a character (UTF-8's worst case), one
+    byte more, and one buffer of read-ahead. Wrap it in `io.BufferedReader`, as `sys.stdin` is."""
+
+    def __init__(self, pattern: bytes, max_chars: int) -> None:
+        self._pattern = pattern
+        self._budget = 4 * max_chars + 1 + io.DEFAULT_BUFFER_SIZE
+        self._served = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._served >= self._budget:
+            raise AssertionError(f"read past the {self._budget} bytes a bounded reader needs")
+        size = min(len(buffer), self._budget - self._served)
+        start = self._served % len(self._pattern)
+        repeats = (start + size) // len(self._pattern) + 1
+        buffer[:size] = (self._pattern * repeats)[start : start + size]
+        self._served += size
+        return size
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [b"x", b"Oslo talks.\n", b"\n", b" "],
+    ids=["one-endless-line", "many-lines", "blank-lines", "one-endless-blank-line"],
+)
+def test_stdin_over_the_limit_is_an_error_read_only_up_to_the_limit(pattern: bytes) -> None:
+    stdin = io.BufferedReader(_EndlessStdin(pattern, max_chars=1000))
+    reader = ArticleReader(discover(["-"]), max_chars=1000, stdin=stdin)
+
+    bad = only_bad(list(reader))
+
+    assert (bad.article_id, bad.kind) == ("stdin", "input_error")
+    assert "over the limit of 1000 characters" in bad.message
+
+
+def test_stdin_of_max_chars_four_byte_characters_is_read_whole() -> None:
+    text = "\U0001f30d" * 1000  # 4,000 bytes of UTF-8: exactly the byte bound for 1,000 characters
+    stdin = io.BytesIO(text.encode())
+    [article] = list(ArticleReader(discover(["-"]), max_chars=1000, stdin=stdin))
+    assert isinstance(article, Article) and article.text == text
+
+
+def test_stdin_json_line_longer_than_the_byte_bound_is_read_whole() -> None:
+    # Escaped, each "é" is 6 bytes: a 1,000-character text on a line of over 6,000 bytes. Lines
+    # are not cut at 4 bytes a character, on stdin as in a .jsonl file.
+    line = json.dumps({"id": "s1", "text": "é" * 1000}).encode()
+    jsonl = b"\n  \n" + line + b"\n{bad\n"
+    items = list(ArticleReader(discover(["-"]), max_chars=1000, stdin=io.BytesIO(jsonl)))
+    assert ids(items) == ["s1", "stdin:4"]
+    assert isinstance(items[0], Article) and items[0].text == "é" * 1000
+
+
 def test_reading_is_lazy(tmp_path: Path) -> None:
     lines = "".join(json.dumps({"id": f"n{i}", "text": f"Talk {i}."}) + "\n" for i in range(1000))
     (tmp_path / "many.jsonl").write_text(lines, encoding="utf-8")
@@ -279,7 +397,7 @@ def test_reading_is_lazy(tmp_path: Path) -> None:
 def test_permission_error_while_reading_is_an_error_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The chmod test above is skipped as root; this one runs everywhere.
+    # The read itself fails, after the size check: no second process needed, as root or not.
     path = tmp_path / "locked.txt"
     path.write_text("Secret talks.\n", encoding="utf-8")
     (tmp_path / "open.txt").write_text("Open talks.\n", encoding="utf-8")
