@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -166,11 +167,14 @@ class FakeOpenAI:
         self.latency = latency
         self.fault_rate = fault_rate
         self.requests: list[RecordedRequest] = []
+        #: Chat requests being answered right now, and the most there ever were at once.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._queue: deque[Script] = deque()
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self._stopping = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._httpd = _Server(("127.0.0.1", port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -227,9 +231,27 @@ class FakeOpenAI:
         with self._lock:
             self.requests.append(request)
 
+    @contextlib.contextmanager
+    def _answering(self) -> Iterator[None]:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
     def _sleep(self, seconds: float) -> bool:
         """Sleep unless the server stops first; True if it is still running."""
         return not self._stopping.wait(seconds) if seconds > 0 else True
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog is 5: a burst of new connections (a client starting 32
+    # workers, or reconnecting after dropped connections) overflows it, and the kernel's SYN
+    # retry then stalls those connections for a second, which no real server would cause.
+    request_queue_size = 1024
 
 
 def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
@@ -288,7 +310,10 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             if self.path.rstrip("/") != "/v1/chat/completions":
                 self._send(404, {"error": {"message": f"no route {self.path}", "code": None}})
                 return
-            script = server._next_script()
+            with server._answering():
+                self._answer(body, server._next_script())
+
+        def _answer(self, body: dict[str, Any], script: Script) -> None:
             delay = server.latency + (script.delay if isinstance(script, Reply) else 0.0)
             if not server._sleep(delay):
                 return
