@@ -17,8 +17,11 @@ file is not already exactly one line per input article in input order, it is rew
 order through a temporary file and ``os.replace``. A run killed at any moment and started again
 with the same arguments therefore ends with the same lines as an uninterrupted run.
 
-Parallelism: LLM backends run in a thread pool of ``concurrency`` threads, paced by shared
-requests- and tokens-per-minute buckets. The offline backend is CPU-bound, so with two or more
+Parallelism: ``concurrency`` bounds the requests in flight, through one `RequestGate` that also
+holds the requests- and tokens-per-minute buckets. LLM backends get the gate and pass each HTTP
+request through it, on a pool of twice as many threads, so an article sleeping between retries or
+being grounded leaves its slot to another; a backend passed in by the caller holds a slot for
+each whole article instead. The offline backend is CPU-bound, so with two or more
 cores and at least `OFFLINE_POOL_MIN_ARTICLES` articles to do it runs in a process pool, each
 worker building its backend once; below that it runs in this process. Measured on 2 cores: a
 spawned worker costs about 2 s of CPU to start (imports, loading spaCy), an article about 0.2 s,
@@ -48,6 +51,7 @@ from extractor.backends.registry import create_backend
 from extractor.cache import AnswerCache, CachedBackend
 from extractor.errors import ConfigError, ExtractorError
 from extractor.inputs import ArticleReader, BadInput, Discovery, discover
+from extractor.pacing import RequestGate
 from extractor.pipeline import extract_record
 from extractor.schema import Usage
 from extractor.settings import Settings
@@ -55,11 +59,15 @@ from extractor.usage import PriceTable, UsageLedger
 
 #: Fewest articles for which the offline backend gets a process pool (see the module docstring).
 OFFLINE_POOL_MIN_ARTICLES = 40
-#: How far reading may run ahead of the oldest unfinished article, per worker. LLM calls vary in
-#: latency (a timed-out request takes seconds), so a short window starves the pool behind one slow
-#: article; the benchmark measured 0.26 of ideal throughput at 2 per worker. Offline work is even.
+#: How far reading may run ahead of the oldest unfinished article, per unit of concurrency. LLM
+#: calls vary in latency (a timed-out request takes seconds), so a short window starves the pool
+#: behind one slow article; the benchmark measured 0.26 of ideal throughput at 2. Offline work is
+#: even.
 ORDER_WINDOW_PER_WORKER = {"offline": 2}
 LLM_ORDER_WINDOW_PER_WORKER = 16
+#: Threads per request slot for backends that make requests: the extra threads run the articles
+#: that are between requests (backoff sleeps, grounding), while the others hold the slots.
+THREADS_PER_REQUEST_SLOT = 2
 #: Rough tokens of prompt, schema and answer around the article text, to pace the TPM bucket
 #: before the real count is known; corrected with the real usage after each call.
 TOKENS_OVERHEAD_ESTIMATE = 2500
@@ -182,64 +190,14 @@ class _Job:
 # ---------------------------------------------------------------------- pacing
 
 
-class TokenBucket:
-    """A per-minute budget refilled continuously, shared by threads; may go into debt.
+class GatedBackend:
+    """Holds a gate slot for each whole `extract` call of a backend that makes no requests of
+    its own through a gate (one injected by a caller); usage settles the budgets afterwards."""
 
-    It holds up to ten seconds' worth, so a burst cannot spend a minute's budget at once. A
-    request larger than that is let through when the bucket is full, and paid for as debt.
-    """
-
-    def __init__(
-        self,
-        per_minute: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.rate = per_minute / 60.0
-        self.capacity = max(1.0, per_minute / 6.0)
-        self.tokens = self.capacity
-        self._clock = clock
-        self._sleep = sleep
-        self._stamp = clock()
-        self._lock = threading.Lock()
-
-    def _refill(self) -> None:
-        now = self._clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-
-    def acquire(self, amount: float) -> None:
-        """Wait until `amount` can be spent, then spend it."""
-        while True:
-            with self._lock:
-                self._refill()
-                needed = min(amount, self.capacity)
-                if self.tokens >= needed:
-                    self.tokens -= amount
-                    return
-                wait = (needed - self.tokens) / self.rate
-            self._sleep(wait)
-
-    def adjust(self, amount: float) -> None:
-        """Spend `amount` more (or give back a negative amount) once the real cost is known."""
-        with self._lock:
-            self._refill()
-            self.tokens = min(self.capacity, self.tokens - amount)
-
-
-class RateLimitedBackend:
-    """Paces calls to a backend with requests- and tokens-per-minute buckets.
-
-    Only whole `extract` calls are paced: retries and re-asks inside one call are counted
-    afterwards, from its usage, as debt that delays the next calls.
-    """
-
-    def __init__(self, backend: Backend, rpm: TokenBucket | None, tpm: TokenBucket | None) -> None:
+    def __init__(self, backend: Backend, gate: RequestGate) -> None:
         self.backend = backend
         self.name = backend.name
-        self.rpm = rpm
-        self.tpm = tpm
+        self.gate = gate
 
     @property
     def context_chars(self) -> int | None:
@@ -251,18 +209,13 @@ class RateLimitedBackend:
         return self.backend.fingerprint()
 
     def extract(self, article: Article) -> Extraction:
-        """Wait for budget, call the backend, then settle the budget with the real usage."""
+        """Wait for budget and a slot, call the backend, then settle with the real usage."""
         estimate = len(article.text) // CHARS_PER_TOKEN + TOKENS_OVERHEAD_ESTIMATE
-        if self.tpm is not None:
-            self.tpm.acquire(estimate)
-        if self.rpm is not None:
-            self.rpm.acquire(1)
-        extraction = self.backend.extract(article)
-        usage = extraction.usage
-        if self.tpm is not None:
-            self.tpm.adjust(usage.input_tokens + usage.output_tokens - estimate)
-        if self.rpm is not None and usage.requests > 1:
-            self.rpm.adjust(usage.requests - 1)
+        with self.gate.request(estimate) as ticket:
+            extraction = self.backend.extract(article)
+            usage = extraction.usage
+            ticket.tokens = usage.input_tokens + usage.output_tokens
+            ticket.requests = max(usage.requests, 1)
         return extraction
 
 
@@ -611,10 +564,11 @@ def run(
         details = "; ".join(discovery.missing) or "only non-article files"
         raise ConfigError(f"no articles found ({details})")
     owned = backend is None
+    gate = RequestGate.from_limits(settings.concurrency, settings.rpm, settings.tpm)
     if backend is None:
-        backend = create_backend(settings)
+        backend = create_backend(settings, gate)
     try:
-        summary = _run_with(backend, owned, discovery, out, settings, retry_errors, progress)
+        summary = _run_with(backend, owned, gate, discovery, out, settings, retry_errors, progress)
     finally:
         if owned:
             _close(backend)
@@ -669,6 +623,7 @@ def _open_sink(out: Path | None) -> tuple[_FileSink | _StreamSink, dict[str, dic
 def _run_with(
     backend: Backend,
     owned: bool,
+    gate: RequestGate,
     discovery: Discovery,
     out: Path | None,
     settings: Settings,
@@ -676,12 +631,9 @@ def _run_with(
     progress: bool,
 ) -> RunSummary:
     job = _make_job(backend, settings)
-    if settings.rpm or settings.tpm:
-        job.backend = RateLimitedBackend(
-            backend,
-            TokenBucket(settings.rpm) if settings.rpm else None,
-            TokenBucket(settings.tpm) if settings.tpm else None,
-        )
+    if not owned:
+        # A backend we did not build does not know the gate: it holds a slot per article.
+        job.backend = GatedBackend(backend, gate)
     sink, index = _open_sink(out)
     ledger = UsageLedger(job.prices)
     summary = RunSummary(output=str(out) if out else "stdout", backend=backend.name)
@@ -696,8 +648,13 @@ def _run_with(
         and settings.concurrency > 1
         and to_do >= OFFLINE_POOL_MIN_ARTICLES
     )
-    # The offline backend is CPU-bound: extra threads in one process would only contend.
-    workers = settings.concurrency if use_processes or backend.name != "offline" else 1
+    # The offline backend is CPU-bound: extra threads in one process would only contend. Other
+    # backends get more threads than request slots, so that articles sleeping between retries
+    # or being grounded do not leave a slot idle.
+    if backend.name == "offline":
+        workers = settings.concurrency if use_processes else 1
+    else:
+        workers = settings.concurrency * THREADS_PER_REQUEST_SLOT
     executor: Executor
     work: Callable[[Article], Outcome] = job.run
     if use_processes:
@@ -711,10 +668,11 @@ def _run_with(
     else:
         executor = ThreadPoolExecutor(workers, thread_name_prefix="extract")
 
+    window = order_window(backend.name, settings.concurrency)
     try:
         with executor:
             planned = _plan(reader, index, job, retry_errors)
-            for result in _in_order(planned, executor, work, order_window(backend.name, workers)):
+            for result in _in_order(planned, executor, work, window):
                 if isinstance(result, _OldLine):
                     sink.keep(result)
                     summary.count(result, resumed=True)
@@ -740,9 +698,9 @@ def _run_with(
     return summary
 
 
-def order_window(backend_name: str, workers: int) -> int:
+def order_window(backend_name: str, concurrency: int) -> int:
     """Most articles in flight or finished-but-unwritten at once (bounds memory)."""
-    return workers * ORDER_WINDOW_PER_WORKER.get(backend_name, LLM_ORDER_WINDOW_PER_WORKER)
+    return concurrency * ORDER_WINDOW_PER_WORKER.get(backend_name, LLM_ORDER_WINDOW_PER_WORKER)
 
 
 # A planned item: a finished outcome (bad input), a line kept from the old file, or an article.

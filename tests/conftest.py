@@ -41,5 +41,5 @@ def seed_paths() -> list[Path]:
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeBackend:
     """The backend every `extract run` in the test gets, whatever settings name."""
     backend = FakeBackend()
-    monkeypatch.setattr("extractor.runner.create_backend", lambda settings: backend)
+    monkeypatch.setattr("extractor.runner.create_backend", lambda settings, gate=None: backend)
     return backend

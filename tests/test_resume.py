@@ -161,7 +161,8 @@ def test_retry_errors_redoes_only_the_failed_articles(
         requests_retried = len(server.requests)
 
     assert first.exit_code == 1
-    assert failed == ids[:2]  # no retries: each scripted 500 fails one article
+    # No retries: each scripted 500 fails one article (which ones depends on the threads).
+    assert len(failed) == 2 and set(failed) <= set(ids)
     assert kept.exit_code == 1 and requests_kept == requests
     assert retried.exit_code == 0
     assert requests_retried - requests_kept == len(failed)

@@ -17,7 +17,7 @@ import pytest
 from extractor.articles import Article, PublicationDate
 from extractor.errors import BackendError, ConfigError, OutputInvalid
 from extractor.inputs import read_articles
-from extractor.runner import TokenBucket, line_fingerprint, order_window, run
+from extractor.runner import line_fingerprint, order_window, run
 from extractor.settings import Settings
 from tests.fakes import FakeBackend, draft_for
 
@@ -407,41 +407,6 @@ def test_summary_json_shape(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- pacing
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-def test_token_bucket_allows_a_burst_then_paces_at_the_rate() -> None:
-    clock = FakeClock()
-    bucket = TokenBucket(60, clock=clock, sleep=clock.sleep)  # one per second, ten in a burst
-
-    for _ in range(10):
-        bucket.acquire(1)
-    assert clock.now == 0.0
-    for _ in range(5):
-        bucket.acquire(1)
-    assert clock.now == pytest.approx(5.0)
-
-
-def test_token_bucket_lets_an_oversized_request_through_as_debt() -> None:
-    clock = FakeClock()
-    bucket = TokenBucket(600, clock=clock, sleep=clock.sleep)  # capacity 100 tokens
-
-    bucket.acquire(250)  # bigger than the bucket: allowed when full
-    assert clock.now == 0.0
-    bucket.acquire(10)  # must wait for the debt (150) and the 10 to refill at 10/s
-    assert clock.now == pytest.approx(16.0)
 
 
 def test_rate_limits_pace_a_real_run(tmp_path: Path) -> None:

@@ -12,25 +12,27 @@ from extractor.errors import ConfigError
 
 if TYPE_CHECKING:
     from extractor.backends.base import Backend
+    from extractor.pacing import RequestGate
     from extractor.settings import Settings
 
 BACKEND_NAMES = ("offline", "openai")
 
 
-def create_backend(settings: Settings) -> Backend:
-    """Build the backend `settings.backend` names. Raises `ConfigError` for a bad configuration."""
+def create_backend(settings: Settings, gate: RequestGate | None = None) -> Backend:
+    """Build the backend `settings.backend` names; a backend that makes requests passes each one
+    through `gate`. Raises `ConfigError` for a bad configuration."""
     if settings.backend == "offline":
         from extractor.backends.offline import OfflineBackend
 
         return OfflineBackend()
     if settings.backend == "openai":
-        return _openai_backend(settings)
+        return _openai_backend(settings, gate)
     raise ConfigError(
         f"unknown backend {settings.backend!r}; choose from {', '.join(BACKEND_NAMES)}"
     )
 
 
-def _openai_backend(settings: Settings) -> Backend:
+def _openai_backend(settings: Settings, gate: RequestGate | None) -> Backend:
     from extractor.backends.openai_backend import OpenAIBackend, OpenAIConfig
 
     given: dict[str, Any] = {
@@ -49,5 +51,5 @@ def _openai_backend(settings: Settings) -> Backend:
         config = OpenAIConfig.from_preset(settings.preset, **overrides)
     else:
         config = OpenAIConfig(**overrides)
-    backend: Backend = OpenAIBackend(config)
+    backend: Backend = OpenAIBackend(config, gate=gate)
     return backend

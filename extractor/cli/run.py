@@ -69,7 +69,10 @@ def run(
     concurrency: Annotated[
         int | None,
         typer.Option(
-            "--concurrency", "-j", help="Articles in flight (default: 8 for LLMs; cores offline)."
+            "--concurrency",
+            "-j",
+            help="Requests in flight for LLMs (default 8); worker processes offline (default: "
+            "cores).",
         ),
     ] = None,
     rpm: Annotated[int | None, typer.Option(help="Client-side requests-per-minute limit.")] = None,
