@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from extractor.schema import Usage
+
 
 class ExtractorError(Exception):
     """Root of every error this package raises on purpose."""
 
     #: Short, stable name written into error lines of a run.
     kind = "extractor_error"
+    #: What the article cost before it failed (requests, retries, re-asks, tokens), set by the
+    #: backend that spent it; written into the error line and counted in the run's totals.
+    usage: Usage | None = None
 
 
 class ConfigError(ExtractorError):

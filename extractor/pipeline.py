@@ -17,6 +17,7 @@ from extractor.articles import Article
 from extractor.backends.base import Backend, Extraction
 from extractor.chunking import chunk_spans
 from extractor.dates import is_valid_iso, resolve_date
+from extractor.errors import ExtractorError
 from extractor.grounding import ground_quote
 from extractor.schema import (
     Allegation,
@@ -49,7 +50,13 @@ def extract_record(article: Article, backend: Backend) -> EventRecord:
         chunk = article
         if len(windows) > 1:
             chunk = replace(article, id=f"{article.id}#{number}", text=article.text[start:end])
-        extraction = backend.extract(chunk)
+        try:
+            extraction = backend.extract(chunk)
+        except ExtractorError as exc:
+            if extractions:  # the chunks done before this one were paid for too
+                spent = sum((e.usage for e in extractions), Usage())
+                exc.usage = spent if exc.usage is None else spent + exc.usage
+            raise
         extractions.append(extraction)
         parts.append(ground_draft(extraction.draft, article, start, end))
 

@@ -51,7 +51,7 @@ from extractor.backends.registry import create_backend
 from extractor.cache import AnswerCache, CachedBackend
 from extractor.errors import ConfigError, ExtractorError
 from extractor.inputs import ArticleReader, BadInput, Discovery, discover
-from extractor.pacing import RequestGate
+from extractor.pacing import RequestGate, Ticket
 from extractor.pipeline import extract_record
 from extractor.schema import Usage
 from extractor.settings import Settings
@@ -103,14 +103,21 @@ def _dumps(document: dict[str, Any]) -> str:
     return text.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def error_outcome(article_id: str, kind: str, message: str, fingerprint: str | None) -> Outcome:
-    """The error line for one article."""
-    document = {
-        "article": article_id,
-        "error": {"type": kind, "message": message},
-        "fingerprint": fingerprint,
-    }
-    return Outcome(article_id, _dumps(document), kind)
+def error_outcome(
+    article_id: str,
+    kind: str,
+    message: str,
+    fingerprint: str | None,
+    *,
+    usage: Usage | None = None,
+    model: str = "",
+) -> Outcome:
+    """The error line for one article; `usage` is what it cost before it failed, if anything."""
+    error: dict[str, Any] = {"type": kind, "message": message}
+    if usage is not None:
+        error["usage"] = usage.model_dump(mode="json")
+    document = {"article": article_id, "error": error, "fingerprint": fingerprint}
+    return Outcome(article_id, _dumps(document), kind, model=model, usage=usage)
 
 
 class _Secrets:
@@ -161,7 +168,14 @@ class _Job:
         try:
             record = extract_record(article, backend)
         except ExtractorError as exc:
-            return error_outcome(article.id, exc.kind, self.secrets.scrub(str(exc)), fingerprint)
+            message = self.secrets.scrub(str(exc))
+            model = self.backend_fingerprint.get("model", "")
+            usage = exc.usage
+            if usage is not None:
+                usage = usage.model_copy(update={"cost_usd": self.prices.cost(model, usage)})
+            return error_outcome(
+                article.id, exc.kind, message, fingerprint, usage=usage, model=model
+            )
         except Exception as exc:  # one article must never stop the run
             message = self.secrets.scrub(f"{type(exc).__name__}: {exc}")
             return error_outcome(article.id, "internal_error", message, fingerprint)
@@ -212,11 +226,19 @@ class GatedBackend:
         """Wait for budget and a slot, call the backend, then settle with the real usage."""
         estimate = len(article.text) // CHARS_PER_TOKEN + TOKENS_OVERHEAD_ESTIMATE
         with self.gate.request(estimate) as ticket:
-            extraction = self.backend.extract(article)
-            usage = extraction.usage
-            ticket.tokens = usage.input_tokens + usage.output_tokens
-            ticket.requests = max(usage.requests, 1)
+            try:
+                extraction = self.backend.extract(article)
+            except ExtractorError as exc:
+                if exc.usage is not None:
+                    _settle(ticket, exc.usage)
+                raise
+            _settle(ticket, extraction.usage)
         return extraction
+
+
+def _settle(ticket: Ticket, usage: Usage) -> None:
+    ticket.tokens = usage.input_tokens + usage.output_tokens
+    ticket.requests = max(usage.requests, 1)
 
 
 # ---------------------------------------------------------------------- summary

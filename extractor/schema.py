@@ -224,6 +224,8 @@ class EventRecord(_Strict):
 class ErrorInfo(_Strict):
     type: str
     message: str
+    #: What the article cost before it failed; absent when nothing was spent (bad input).
+    usage: Usage | None = None
 
 
 # ------------------------------------------------------------- strict LLM schema

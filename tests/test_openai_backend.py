@@ -234,12 +234,17 @@ def test_schema_violation_until_the_budget_runs_out(
     make: Make, server: FakeOpenAI, sleeps: list[float]
 ) -> None:
     wrong = {**DRAFT, "event_type": "party"}
-    server.enqueue(*(valid_reply(wrong) for _ in range(3)))
+    server.enqueue(*(valid_reply(wrong, prompt_tokens=100, completion_tokens=9) for _ in range(3)))
     with pytest.raises(OutputInvalid, match="event_type") as caught:
         make(max_reasks=2).extract(ARTICLE)
 
     assert "after 2 re-asks" in str(caught.value)
     assert len(server.requests) == 3
+    # The failed article still cost three answers: the error says so.
+    spent = caught.value.usage
+    assert spent is not None
+    assert (spent.input_tokens, spent.output_tokens) == (300, 27)
+    assert (spent.requests, spent.retries, spent.reasks) == (3, 0, 2)
     last = server.requests[-1].body["messages"]
     reasks = [m for m in last if m["role"] == "user" and "event_type" in m["content"]]
     assert len(reasks) == 2
@@ -320,6 +325,9 @@ def test_500_until_give_up(make: Make, server: FakeOpenAI, sleeps: list[float]) 
     assert not isinstance(caught.value, OutputInvalid | BackendRefusal)
     assert len(server.requests) == 3
     assert len(sleeps) == 2
+    spent = caught.value.usage
+    assert spent is not None
+    assert (spent.requests, spent.retries, spent.input_tokens) == (3, 2, 0)
 
 
 def test_timeout_then_success(make: Make, server: FakeOpenAI, sleeps: list[float]) -> None:

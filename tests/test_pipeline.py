@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import pytest
+
 from extractor.articles import Article, PublicationDate
 from extractor.backends.base import Extraction
+from extractor.errors import OutputInvalid
 from extractor.pipeline import extract_record
 from extractor.schema import (
     AllegationDraft,
@@ -162,3 +165,29 @@ def test_long_article_is_chunked_merged_and_offsets_map_to_the_full_text() -> No
     assert len(record.treaty_terms) == 1 and len(record.allegations) == 1
     for ev in record.evidence_items():
         assert ev.verified and text[ev.start : ev.end] == ev.quote
+
+
+class FailingOnChunk(ScriptedBackend):
+    """Answers until chunk `fail_at`, then fails with what that chunk itself spent."""
+
+    def __init__(self, fail_at: int) -> None:
+        super().__init__([_draft()] * 50, context_chars=800)
+        self.fail_at = fail_at
+
+    def extract(self, article: Article) -> Extraction:
+        if len(self.seen) == self.fail_at:
+            self.seen.append(article)
+            error = OutputInvalid("still invalid")
+            error.usage = Usage(input_tokens=7, output_tokens=3, requests=3, reasks=2)
+            raise error
+        return super().extract(article)
+
+
+def test_an_article_failing_in_a_later_chunk_reports_every_chunk_it_paid_for() -> None:
+    filler = " ".join(f"Background sentence {i} about the region." for i in range(60))
+    with pytest.raises(OutputInvalid) as caught:
+        extract_record(Article(id="long", text=TEXT + " " + filler), FailingOnChunk(2))
+    # Two answered chunks (10 in, 5 out, one request each) and the failed one's own spend.
+    assert caught.value.usage == Usage(
+        input_tokens=27, output_tokens=13, requests=5, retries=0, reasks=2
+    )

@@ -18,6 +18,7 @@ from extractor.articles import Article, PublicationDate
 from extractor.errors import BackendError, ConfigError, OutputInvalid
 from extractor.inputs import read_articles
 from extractor.runner import line_fingerprint, order_window, run
+from extractor.schema import Usage
 from extractor.settings import Settings
 from tests.fakes import FakeBackend, draft_for
 
@@ -179,6 +180,36 @@ def test_summary_counts_tokens_cost_and_unverified_evidence(tmp_path: Path) -> N
     assert summary.unverified_evidence >= 1
     record = read_lines(tmp_path / "o.jsonl")[1]["record"]
     assert record["provenance"]["usage"]["cost_usd"] == pytest.approx(0.21)
+
+
+def test_a_failed_article_reports_what_it_cost_in_its_line_and_the_totals(
+    tmp_path: Path,
+) -> None:
+    ids = write_corpus(tmp_path / "in", 2)
+    backend = FakeBackend(model="gpt-4o-mini", tokens=(1_000_000, 100_000))
+    failure = OutputInvalid("answer still invalid after 2 re-asks")
+    failure.usage = Usage(input_tokens=2_000_000, output_tokens=300_000, requests=3, reasks=2)
+    backend.enqueue(failure, article=ids[0])
+
+    summary = run(
+        [str(tmp_path / "in")], tmp_path / "o.jsonl", settings_for(tmp_path), backend=backend
+    )
+
+    error = read_lines(tmp_path / "o.jsonl")[0]["error"]
+    assert error["type"] == "output_invalid"
+    assert error["usage"]["requests"] == 3 and error["usage"]["reasks"] == 2
+    assert error["usage"]["cost_usd"] == pytest.approx(2 * 0.15 + 0.3 * 0.6)
+    assert (summary.input_tokens, summary.output_tokens) == (3_000_000, 400_000)
+    assert (summary.requests, summary.reasks) == (4, 2)
+    assert summary.cost_usd == pytest.approx(0.48 + 0.21)
+
+
+def test_bad_input_lines_carry_no_usage(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "empty.txt").write_text("", encoding="utf-8")
+    run([str(tmp_path / "in")], tmp_path / "o.jsonl", settings_for(tmp_path), backend=FakeBackend())
+    (line,) = read_lines(tmp_path / "o.jsonl")
+    assert line["error"]["type"] == "input_error" and "usage" not in line["error"]
 
 
 def draft_for_quote_not_in_article(path: Path) -> Any:

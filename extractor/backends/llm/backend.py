@@ -27,6 +27,7 @@ from extractor.errors import (
     BackendError,
     BackendRefusal,
     ConfigError,
+    ExtractorError,
     OutputInvalid,
     OutputTruncated,
 )
@@ -95,8 +96,17 @@ class OpenAIBackend:
         }
 
     def extract(self, article: Article) -> Extraction:
-        """Ask the model, re-asking with the validation error up to `max_reasks` times."""
+        """Ask the model, re-asking with the validation error up to `max_reasks` times.
+
+        An `ExtractorError` raised here carries the usage spent before it (`error.usage`)."""
         counter = _Counter()
+        try:
+            return self._extract(article, counter)
+        except ExtractorError as exc:
+            exc.usage = counter.usage()
+            raise
+
+    def _extract(self, article: Article, counter: _Counter) -> Extraction:
         messages = self._messages(article)
         last_error = ""
         for attempt in range(self.config.max_reasks + 1):
