@@ -103,11 +103,14 @@ def refusal(text: str = "I can't help with that.") -> Reply:
 
 
 def article_text(body: dict[str, Any]) -> str:
-    """The fenced article text of the last user message (the whole message if unfenced)."""
-    users = [m for m in body.get("messages", []) if m.get("role") == "user"]
-    content = str(users[-1].get("content", "")) if users else ""
-    match = _FENCE.search(content)
-    return match.group(2) if match else content
+    """The fenced article text of the latest user message that has one (a re-ask has none);
+    else the whole last user message."""
+    users = [str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == "user"]
+    for content in reversed(users):
+        match = _FENCE.search(content)
+        if match:
+            return match.group(2)
+    return users[-1] if users else ""
 
 
 def default_draft(text: str) -> dict[str, Any]:

@@ -14,12 +14,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
 
+from bench.fault_server import FaultMixServer
 from extractor.cli import app
 from tests.fake_openai import FakeOpenAI, HttpError
 
@@ -71,14 +73,19 @@ def count_lines(path: Path) -> int:
 
 def kill_after(args: list[str], cwd: Path, out: Path, lines: int) -> None:
     """Start a run and kill -9 it once `out` holds at least `lines` lines."""
+    kill_when(args, cwd, lambda: count_lines(out) >= lines)
+
+
+def kill_when(args: list[str], cwd: Path, ready: Callable[[], bool]) -> None:
+    """Start a run and kill -9 it as soon as `ready()` says so."""
     process = subprocess.Popen(
         args, cwd=cwd, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         deadline = time.monotonic() + 60
-        while count_lines(out) < lines and process.poll() is None:
+        while not ready() and process.poll() is None:
             assert time.monotonic() < deadline, "the run made no progress"
-            time.sleep(0.005)
+            time.sleep(0.002)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
@@ -113,6 +120,35 @@ def test_kill_9_at_several_points_then_resume_equals_an_uninterrupted_run(
     assert [line["article"] for line in stable_lines(out)] == ids
     assert stable_lines(out) == stable_lines(tmp_path / "reference.jsonl")
     assert "resumed" in finished.stderr
+
+
+def test_kill_9_under_the_whole_fault_mix_then_resume_accounts_for_every_article(
+    tmp_path: Path,
+) -> None:
+    ids = make_corpus(tmp_path / "corpus")
+    # 500s, 429s, dropped connections, timeouts and invalid JSON, a third of all replies.
+    server = FaultMixServer(latency=0.02, fault_rate=0.3, seed=7, hang=0.6)
+    # Budgets that make giving up on an article vanishingly rare (under 1e-4 per run), so that
+    # both runs end with records to compare.
+    budgets = ("--timeout", "0.3", "--max-retries", "8", "--max-reasks", "4")
+    with server:
+        reference = run_to_end(command(server, "reference.jsonl", "--no-cache", *budgets), tmp_path)
+        out = tmp_path / "out.jsonl"
+        args = command(server, "out.jsonl", *budgets)
+        # Killed by requests the server has seen, not lines written: a stalled article holds
+        # back the lines after it, which then come in one burst.
+        for requests in (10, 25):
+            seen = len(server.requests)
+            kill_when(args, tmp_path, lambda: len(server.requests) >= seen + requests)  # noqa: B023
+            assert count_lines(out) < ARTICLES, "the run finished before it could be killed"
+        finished = run_to_end(args, tmp_path)
+        served = server.stats()["served"]
+
+    assert reference.returncode == 0 and finished.returncode == 0, finished.stderr
+    assert {"http_500", "http_429", "drop", "timeout", "invalid_json"} <= set(served)
+    lines = stable_lines(out)
+    assert [line["article"] for line in lines] == ids  # no article lost, none twice
+    assert lines == stable_lines(tmp_path / "reference.jsonl")
 
 
 def invoke_in(cwd: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]) -> Result:
