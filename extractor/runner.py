@@ -49,7 +49,7 @@ from extractor.articles import Article
 from extractor.backends.base import Backend, Extraction
 from extractor.backends.registry import create_backend
 from extractor.cache import AnswerCache, CachedBackend
-from extractor.errors import ConfigError, ExtractorError
+from extractor.errors import ConfigError, ExtractorError, ModelNotInstalled
 from extractor.inputs import ArticleReader, BadInput, Discovery, discover
 from extractor.pacing import RequestGate, Ticket
 from extractor.pipeline import extract_record
@@ -72,6 +72,8 @@ THREADS_PER_REQUEST_SLOT = 2
 #: before the real count is known; corrected with the real usage after each call.
 TOKENS_OVERHEAD_ESTIMATE = 2500
 CHARS_PER_TOKEN = 4
+#: Error kinds that say the run's configuration is wrong, not the article.
+CONFIG_ERROR_KINDS = frozenset({ConfigError.kind, ModelNotInstalled.kind})
 
 
 # ---------------------------------------------------------------------- results
@@ -156,10 +158,16 @@ class _Job:
     cache: AnswerCache | None
     prices: PriceTable
     secrets: _Secrets
+    #: The first configuration error a backend raised (credentials rejected, model not found,
+    #: spaCy model missing). Every later article would fail the same way, so none is sent.
+    config_failure: str | None = None
 
     def run(self, article: Article) -> Outcome:
         """Extract one article; every failure becomes an error outcome, never an exception."""
-        fingerprint = line_fingerprint(article.input_sha256, self.backend_fingerprint)
+        if self.config_failure is not None:
+            message = f"not sent after a configuration error: {self.config_failure}"
+            return error_outcome(article.id, ConfigError.kind, message, None)
+        fingerprint: str | None = line_fingerprint(article.input_sha256, self.backend_fingerprint)
         backend: Backend = self.backend
         cached: CachedBackend | None = None
         if self.cache is not None:
@@ -169,6 +177,10 @@ class _Job:
             record = extract_record(article, backend)
         except ExtractorError as exc:
             message = self.secrets.scrub(str(exc))
+            if isinstance(exc, ConfigError):
+                # Not the article's fault: no fingerprint, so the next run tries it again.
+                self.config_failure = message
+                fingerprint = None
             model = self.backend_fingerprint.get("model", "")
             usage = exc.usage
             if usage is not None:
@@ -269,7 +281,10 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
-        """0 when every article has a record, 1 when some have error lines."""
+        """0 when every article has a record, 1 when some have error lines, 2 when the backend
+        reported a configuration error (the later articles were not sent)."""
+        if self.errors.keys() & CONFIG_ERROR_KINDS:
+            return 2
         return 1 if self.errors else 0
 
     def count(self, outcome: Outcome | _OldLine, *, resumed: bool) -> None:

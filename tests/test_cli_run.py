@@ -226,7 +226,7 @@ def test_the_api_key_is_written_nowhere(tmp_path: Path) -> None:
         sent = [request.headers.get("authorization", "") for request in server.requests]
 
     assert any(secret in header for header in sent)  # the key was used...
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # rejected credentials are a configuration error
     assert secret not in result.stdout + result.stderr  # ...but never shown
     written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
     assert written
@@ -236,3 +236,21 @@ def test_the_api_key_is_written_nowhere(tmp_path: Path) -> None:
         path = tmp_path / name
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+def test_rejected_credentials_stop_the_run_from_sending_more(tmp_path: Path) -> None:
+    ids = good_articles(tmp_path / "in", 20)
+    with FakeOpenAI() as server:
+        server.enqueue(*[HttpError(401, "Incorrect API key provided") for _ in range(20)])
+        result = invoke(
+            "in", "-o", "out.jsonl", "--backend", "openai", "--base-url", server.base_url,
+            "--concurrency", "2", "--no-cache",
+        )  # fmt: skip
+        sent = len(server.requests)
+
+    assert result.exit_code == 2
+    lines = lines_of(tmp_path / "out.jsonl")
+    assert [line["article"] for line in lines] == sorted(ids)  # one line per article
+    assert {line["error"]["type"] for line in lines} == {"config_error"}
+    assert sent <= 4  # the articles already under way; without the stop it would be 20
+    assert "check the API key" in lines[-1]["error"]["message"]

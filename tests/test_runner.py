@@ -204,6 +204,33 @@ def test_a_failed_article_reports_what_it_cost_in_its_line_and_the_totals(
     assert summary.cost_usd == pytest.approx(0.48 + 0.21)
 
 
+def test_a_configuration_error_stops_sending_and_is_redone_on_the_next_run(
+    tmp_path: Path,
+) -> None:
+    ids = write_corpus(tmp_path / "in", 12)
+    rejecting = FakeBackend()
+    rejecting.enqueue(ConfigError("the endpoint rejected the credentials"), article=ids[0])
+    out = tmp_path / "o.jsonl"
+    settings = settings_for(tmp_path, concurrency=1, cache=False)
+
+    first = run([str(tmp_path / "in")], out, settings, backend=rejecting)
+
+    lines = read_lines(out)
+    assert [line["article"] for line in lines] == ids
+    assert all(line["error"]["type"] == "config_error" for line in lines if "error" in line)
+    assert lines[0]["fingerprint"] is None
+    assert "rejected the credentials" in lines[0]["error"]["message"]
+    # Only articles already under way when the error came were sent; none after them.
+    assert len(rejecting.calls) <= 2
+    assert "not sent after a configuration error" in lines[-1]["error"]["message"]
+    assert first.exit_code == 2
+
+    fixed = FakeBackend()
+    second = run([str(tmp_path / "in")], out, settings, backend=fixed)  # no --retry-errors
+    assert second.exit_code == 0 and second.records == 12
+    assert sorted(fixed.calls) == sorted(line["article"] for line in lines if "error" in line)
+
+
 def test_bad_input_lines_carry_no_usage(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "empty.txt").write_text("", encoding="utf-8")

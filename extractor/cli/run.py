@@ -24,7 +24,8 @@ _HELP = "\n\n".join(
         "name; sub-folders with --recursive), globs, or - for standard input (JSON Lines if it "
         'starts with "{", else one plain-text article with id "stdin").',
         'Every input article gives exactly one line: {"article", "record", "fingerprint"} or '
-        '{"article", "error": {"type", "message"}, "fingerprint"}. Unreadable, empty, binary or '
+        '{"article", "error": {"type", "message", "usage"?}, "fingerprint"} (usage: what an '
+        "article that failed at the model had spent). Unreadable, empty, binary or "
         "oversized input, a malformed JSON line (id FILE:LINE), a duplicate id (type "
         "duplicate_id; the first keeps it) and a PATH that does not exist (id = PATH as typed) "
         "each get an error line, and the run goes on. If no PATH names anything readable, "
