@@ -7,8 +7,8 @@ parameters). Bad input (unreadable, empty, duplicate id...) has F = null: it is 
 every run, which costs no model call.
 
 Order: lines follow input order (see `extractor.inputs`). A line is written, and flushed, as soon
-as it and every line before it are done, so at most `order_window` articles are held: 2 per worker
-offline, 16 per worker for LLM backends, whose latencies vary far more.
+as it and every line before it are done, so at most `order_window` articles are held: 2 per unit
+of concurrency offline, 16 for LLM backends, whose latencies vary far more.
 
 Resume: when the output file exists it is read first. A half-written last line is cut off; a line
 is kept when its article id and fingerprint match this run's (so a new model or prompt redoes the
@@ -63,8 +63,8 @@ OFFLINE_POOL_MIN_ARTICLES = 40
 #: calls vary in latency (a timed-out request takes seconds), so a short window starves the pool
 #: behind one slow article; the benchmark measured 0.26 of ideal throughput at 2. Offline work is
 #: even.
-ORDER_WINDOW_PER_WORKER = {"offline": 2}
-LLM_ORDER_WINDOW_PER_WORKER = 16
+ORDER_WINDOW_PER_SLOT = {"offline": 2}
+LLM_ORDER_WINDOW_PER_SLOT = 16
 #: Threads per request slot for backends that make requests: the extra threads run the articles
 #: that are between requests (backoff sleeps, grounding), while the others hold the slots.
 THREADS_PER_REQUEST_SLOT = 2
@@ -737,7 +737,7 @@ def _run_with(
 
 def order_window(backend_name: str, concurrency: int) -> int:
     """Most articles in flight or finished-but-unwritten at once (bounds memory)."""
-    return concurrency * ORDER_WINDOW_PER_WORKER.get(backend_name, LLM_ORDER_WINDOW_PER_WORKER)
+    return concurrency * ORDER_WINDOW_PER_SLOT.get(backend_name, LLM_ORDER_WINDOW_PER_SLOT)
 
 
 # A planned item: a finished outcome (bad input), a line kept from the old file, or an article.

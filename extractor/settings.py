@@ -25,7 +25,7 @@ BACKENDS = ("offline", "openai")
 OUTPUT_MODES = ("json_schema", "json_object")
 DEFAULT_CONFIG_FILE = "extract.toml"
 CONFIG_ENV = "EXTRACT_CONFIG"
-#: Articles in flight for an LLM backend when not set: API calls wait on the network, not the CPU.
+#: Requests in flight for an LLM backend when not set: API calls wait on the network, not the CPU.
 DEFAULT_LLM_CONCURRENCY = 8
 
 
