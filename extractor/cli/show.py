@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from extractor.schema import EventRecord, Evidence
+    from extractor.schema import ErrorInfo, EventRecord, Evidence, Usage
 
 
 def _mark(evidence: Evidence) -> str:
@@ -39,11 +39,27 @@ def render_record(article_id: str, record: EventRecord) -> str:
     return "\n".join(lines)
 
 
+def render_error(article_id: str, error: ErrorInfo) -> str:
+    """An error line for reading, with what the article spent before it failed, if anything."""
+    lines = [f"── {article_id}: ERROR {error.type}: {error.message}"]
+    if error.usage is not None:
+        lines.append(f"   spent before failing: {_spend(error.usage)}")
+    return "\n".join(lines)
+
+
+def _spend(usage: Usage) -> str:
+    cost = "unknown" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
+    return (
+        f"{usage.requests} requests ({usage.retries} retries, {usage.reasks} re-asks), "
+        f"{usage.input_tokens + usage.output_tokens} tokens, cost {cost}"
+    )
+
+
 def show(
     results: Annotated[Path, typer.Argument(help="A JSON Lines file written by `extract run`.")],
 ) -> None:
     """Print the records of a run for reading: one block per article, facts with ✓/✗ evidence."""
-    from extractor.schema import EventRecord
+    from extractor.schema import ErrorInfo, EventRecord
 
     try:
         lines = results.read_text(encoding="utf-8").split("\n")  # U+0085 may sit in a record
@@ -57,8 +73,7 @@ def show(
             row = json.loads(line)
             article_id = str(row["article"])
             if "error" in row:
-                error = row["error"]
-                typer.echo(f"── {article_id}: ERROR {error.get('type')}: {error.get('message')}")
+                typer.echo(render_error(article_id, ErrorInfo.model_validate(row["error"])))
                 continue
             typer.echo(render_record(article_id, EventRecord.model_validate(row["record"])))
         except (ValueError, KeyError, TypeError) as exc:
