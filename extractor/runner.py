@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from extractor.articles import Article
-from extractor.backends.base import Backend, Extraction
+from extractor.backends.base import Backend, BackendWrapper, Extraction
 from extractor.backends.registry import create_backend
 from extractor.cache import AnswerCache, CachedBackend
 from extractor.errors import ConfigError, ExtractorError, ModelNotInstalled
@@ -159,19 +159,17 @@ class _Job:
     prices: PriceTable
     secrets: _Secrets
     #: The first configuration error a backend raised (credentials rejected, model not found,
-    #: spaCy model missing). Every later article would fail the same way, so none is sent.
+    #: spaCy model missing). Every later article would fail the same way, so none is sent
+    #: (`_UnlessConfigFailed`).
     config_failure: str | None = None
 
     def run(self, article: Article) -> Outcome:
         """Extract one article; every failure becomes an error outcome, never an exception."""
-        if self.config_failure is not None:
-            message = f"not sent after a configuration error: {self.config_failure}"
-            return error_outcome(article.id, ConfigError.kind, message, None)
         fingerprint: str | None = line_fingerprint(article.input_sha256, self.backend_fingerprint)
-        backend: Backend = self.backend
+        backend: Backend = _UnlessConfigFailed(self.backend, self)
         cached: CachedBackend | None = None
         if self.cache is not None:
-            cached = CachedBackend(self.backend, self.cache, self.backend_fingerprint)
+            cached = CachedBackend(backend, self.cache, self.backend_fingerprint)
             backend = cached
         try:
             record = extract_record(article, backend)
@@ -179,7 +177,7 @@ class _Job:
             message = self.secrets.scrub(str(exc))
             if isinstance(exc, ConfigError):
                 # Not the article's fault: no fingerprint, so the next run tries it again.
-                self.config_failure = message
+                self.config_failure = self.config_failure or message
                 fingerprint = None
             model = self.backend_fingerprint.get("model", "")
             usage = exc.usage
@@ -216,23 +214,13 @@ class _Job:
 # ---------------------------------------------------------------------- pacing
 
 
-class GatedBackend:
+class GatedBackend(BackendWrapper):
     """Holds a gate slot for each whole `extract` call of a backend that makes no requests of
     its own through a gate (one injected by a caller); usage settles the budgets afterwards."""
 
     def __init__(self, backend: Backend, gate: RequestGate) -> None:
-        self.backend = backend
-        self.name = backend.name
+        super().__init__(backend)
         self.gate = gate
-
-    @property
-    def context_chars(self) -> int | None:
-        """The wrapped backend's context budget."""
-        return self.backend.context_chars
-
-    def fingerprint(self) -> dict[str, str]:
-        """The wrapped backend's fingerprint: pacing does not change answers."""
-        return self.backend.fingerprint()
 
     def extract(self, article: Article) -> Extraction:
         """Wait for budget and a slot, call the backend, then settle with the real usage."""
@@ -249,8 +237,26 @@ class GatedBackend:
 
 
 def _settle(ticket: Ticket, usage: Usage) -> None:
-    ticket.tokens = usage.input_tokens + usage.output_tokens
+    tokens = usage.input_tokens + usage.output_tokens
+    if tokens:  # a backend that counts no tokens leaves the estimate spent
+        ticket.tokens = tokens
     ticket.requests = max(usage.requests, 1)
+
+
+class _UnlessConfigFailed(BackendWrapper):
+    """Refuses, unsent, every call after the run's first configuration error. It sits below
+    the cache, so articles whose answers are cached still get their records."""
+
+    def __init__(self, backend: Backend, job: _Job) -> None:
+        super().__init__(backend)
+        self.job = job
+
+    def extract(self, article: Article) -> Extraction:
+        """The backend's answer, unless a configuration error came first."""
+        failure = self.job.config_failure
+        if failure is not None:
+            raise ConfigError(f"skipped after a configuration error: {failure}")
+        return self.backend.extract(article)
 
 
 # ---------------------------------------------------------------------- summary
@@ -278,6 +284,8 @@ class RunSummary:
     elapsed_s: float = 0.0
     skipped_files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: The configuration error that stopped the run from sending more articles, if any.
+    config_failure: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -323,6 +331,8 @@ class RunSummary:
             shown = ", ".join(self.skipped_files[:5])
             more = f" and {len(self.skipped_files) - 5} more" if len(self.skipped_files) > 5 else ""
             lines.append(f"  skipped {len(self.skipped_files)} non-article files: {shown}{more}")
+        if self.config_failure:
+            lines.append(f"  stopped sending after a configuration error: {self.config_failure}")
         lines.extend(f"  warning: {warning}" for warning in self.warnings[:20])
         if len(self.warnings) > 20:
             lines.append(f"  ... and {len(self.warnings) - 20} more warnings")
@@ -732,6 +742,7 @@ def _run_with(
     summary.requests, summary.retries, summary.reasks = total.requests, total.retries, total.reasks
     summary.cost_usd = round(total.cost_usd or 0.0, 6)
     summary.unpriced_models = sorted(ledger.unpriced_models)
+    summary.config_failure = job.config_failure
     return summary
 
 

@@ -254,3 +254,4 @@ def test_rejected_credentials_stop_the_run_from_sending_more(tmp_path: Path) -> 
     assert {line["error"]["type"] for line in lines} == {"config_error"}
     assert sent <= 4  # the articles already under way; without the stop it would be 20
     assert "check the API key" in lines[-1]["error"]["message"]
+    assert "stopped sending after a configuration error" in result.stderr

@@ -236,3 +236,21 @@ def test_backend_option_runs_the_runner_then_scores_its_file(
     assert calls == [([str(ARTICLES)], Path("out/eval-offline-articles.jsonl"), "offline", False)]
     assert "eval offline@articles" in out
     assert next(r for r in out.splitlines() if r.startswith("allegations.f1")).split()[1] == "0.800"
+
+
+def test_a_backend_rejecting_the_credentials_is_not_scored_or_blessed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fake_openai import FakeOpenAI, HttpError
+
+    monkeypatch.chdir(tmp_path)
+    baseline = tmp_path / "b.json"
+    with FakeOpenAI() as server:
+        server.enqueue(*[HttpError(401, "Incorrect API key provided") for _ in range(10)])
+        code, out, err = invoke(
+            "--backend", "openai", "--base-url", server.base_url, "--model", "m", "--no-cache",
+            "--bless", "--baseline", baseline,
+        )  # fmt: skip
+    assert code == 2
+    assert "configuration error" in err and "check the API key" in err
+    assert out == "" and not baseline.exists()

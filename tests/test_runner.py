@@ -222,13 +222,31 @@ def test_a_configuration_error_stops_sending_and_is_redone_on_the_next_run(
     assert "rejected the credentials" in lines[0]["error"]["message"]
     # Only articles already under way when the error came were sent; none after them.
     assert len(rejecting.calls) <= 2
-    assert "not sent after a configuration error" in lines[-1]["error"]["message"]
+    assert "skipped after a configuration error" in lines[-1]["error"]["message"]
     assert first.exit_code == 2
 
     fixed = FakeBackend()
     second = run([str(tmp_path / "in")], out, settings, backend=fixed)  # no --retry-errors
     assert second.exit_code == 0 and second.records == 12
     assert sorted(fixed.calls) == sorted(line["article"] for line in lines if "error" in line)
+
+
+def test_after_a_configuration_error_cached_answers_still_give_records(tmp_path: Path) -> None:
+    ids = write_corpus(tmp_path / "in", 20)
+    settings = settings_for(tmp_path, concurrency=1)  # the cache is on
+    run([str(tmp_path / "in")], tmp_path / "first.jsonl", settings, backend=FakeBackend())
+    (tmp_path / "in" / "_new.txt").write_text("Lima hosted new talks.\n", encoding="utf-8")
+    rejecting = FakeBackend()
+    rejecting.enqueue(ConfigError("the endpoint rejected the credentials"), article="_new")
+
+    summary = run([str(tmp_path / "in")], tmp_path / "second.jsonl", settings, backend=rejecting)
+
+    lines = read_lines(tmp_path / "second.jsonl")
+    assert [line["article"] for line in lines] == ["_new", *ids]
+    assert lines[0]["error"]["type"] == "config_error"
+    assert all("record" in line for line in lines[1:])  # from the cache, nothing sent
+    assert rejecting.calls == ["_new"]
+    assert summary.exit_code == 2
 
 
 def test_bad_input_lines_carry_no_usage(tmp_path: Path) -> None:

@@ -37,3 +37,26 @@ class Backend(Protocol):
     def extract(self, article: Article) -> Extraction:
         """Extract the article's main event."""
         ...
+
+
+class BackendWrapper:
+    """Base of a backend that wraps another to add a policy (pacing, caching, stopping): the
+    name, context budget and fingerprint are the wrapped backend's; subclasses override
+    `extract`."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.name = backend.name
+
+    @property
+    def context_chars(self) -> int | None:
+        """The wrapped backend's context budget."""
+        return self.backend.context_chars
+
+    def fingerprint(self) -> dict[str, str]:
+        """The wrapped backend's fingerprint: the policy does not change answers."""
+        return self.backend.fingerprint()
+
+    def extract(self, article: Article) -> Extraction:
+        """The wrapped backend's answer."""
+        return self.backend.extract(article)

@@ -29,6 +29,12 @@ def _run_backend(
         # The runner resumes from lines with the same fingerprint; a fresh run must not.
         out.unlink(missing_ok=True)
     summary = run([str(articles)], out, settings, retry_errors=True)
+    if summary.exit_code == 2:
+        # Scoring a run whose backend was misconfigured would score empty answers (and could
+        # bless them as the baseline).
+        reason = summary.config_failure or "see the error lines"
+        typer.echo(f"extract eval: {backend} backend configuration error: {reason}", err=True)
+        raise typer.Exit(2)
     typer.echo(
         f"ran {backend} over {summary.articles} articles into {out}: {summary.records} records, "
         f"{summary.resumed} resumed, {summary.cache_hits} cache hits",
