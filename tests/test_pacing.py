@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from extractor.articles import Article
 from extractor.cli import app
 from extractor.pacing import RequestGate, TokenBucket
+from extractor.runner import GatedBackend
 from tests.fake_openai import FakeOpenAI, article_text, rate_limited, server_error
+from tests.fakes import FakeBackend
 
 
 class FakeClock:
@@ -149,3 +152,57 @@ def test_an_article_waiting_to_retry_leaves_its_slot_to_another(tmp_path: Path) 
     assert asked[2] == asked[0]
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [line["article"] for line in lines] == ["a00", "a01"]
+
+
+# ------------------------------------------------------- who settles the budgets
+
+
+def test_llm_backend_pays_each_request_and_settles_with_the_reply_usage() -> None:
+    from extractor.backends.openai_backend import OpenAIBackend, OpenAIConfig
+    from tests.fake_openai import Reply
+
+    clock = FakeClock()
+    rpm = TokenBucket(600, clock=clock, sleep=clock.sleep)  # 100 requests in a burst
+    tpm = TokenBucket(600_000, clock=clock, sleep=clock.sleep)  # 100,000 tokens in a burst
+    gate = RequestGate(2, rpm=rpm, tpm=tpm)
+    article = Article(id="a", text="Oslo hosted talks between Norway and Chile on Monday.")
+    answer = Reply(content=None, prompt_tokens=700, completion_tokens=40)
+    with FakeOpenAI() as server:
+        server.enqueue(answer)
+        config = OpenAIConfig(model="m", base_url=server.base_url, api_key="k" * 10)
+        with OpenAIBackend(config, gate=gate, sleep=lambda _s: None) as backend:
+            backend.extract(article)
+            assert tpm.tokens == pytest.approx(100_000 - 740)  # the estimate, settled to 740
+            assert rpm.tokens == pytest.approx(99.0)
+
+            server.enqueue(server_error(), answer)
+            usage = backend.extract(article).usage
+
+    assert usage.requests == 2
+    assert rpm.tokens == pytest.approx(97.0)  # the retry paid like a first request
+    # The 500 said nothing of tokens: its estimate stays spent on top of the answer's 740.
+    assert 100_000 - 2 * 740 - tpm.tokens > 100
+
+
+def test_a_callers_backend_settles_with_its_usage() -> None:
+    clock = FakeClock()
+    rpm = TokenBucket(600, clock=clock, sleep=clock.sleep)
+    tpm = TokenBucket(600_000, clock=clock, sleep=clock.sleep)
+    backend = FakeBackend(tokens=(1_000, 200))
+    GatedBackend(backend, RequestGate(1, rpm=rpm, tpm=tpm)).extract(
+        Article(id="a", text="Oslo hosted talks.")
+    )
+    assert tpm.tokens == pytest.approx(100_000 - 1_200)
+    assert rpm.tokens == pytest.approx(99.0)
+
+
+def test_rpm_paces_a_real_run_over_http(tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 12)
+    with FakeOpenAI() as server:
+        started = time.monotonic()
+        # 60 a minute: a burst of ten, then one a second.
+        run_against(server, tmp_path / "in", tmp_path / "out.jsonl", "--rpm", "60")
+        elapsed = time.monotonic() - started
+        sent = len(server.requests)
+    assert sent == 12
+    assert elapsed >= 1.8
