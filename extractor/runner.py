@@ -715,25 +715,32 @@ def _run_with(
     else:
         executor = ThreadPoolExecutor(workers, thread_name_prefix="extract")
 
-    window = order_window(backend.name, settings.concurrency)
+    ordered = _InOrder(executor, work, order_window(backend.name, settings.concurrency))
+
+    def write(result: Outcome | _OldLine) -> None:
+        if isinstance(result, _OldLine):
+            sink.keep(result)
+            summary.count(result, resumed=True)
+        else:
+            sink.write(result.line)
+            summary.count(result, resumed=False)
+            summary.cache_hits += result.cache_hits
+            if result.usage is not None:
+                ledger.add(result.model, result.usage)
+        show.update(summary)
+
     try:
-        with executor:
-            planned = _plan(reader, index, job, retry_errors)
-            for result in _in_order(planned, executor, work, window):
-                if isinstance(result, _OldLine):
-                    sink.keep(result)
-                    summary.count(result, resumed=True)
-                else:
-                    sink.write(result.line)
-                    summary.count(result, resumed=False)
-                    summary.cache_hits += result.cache_hits
-                    if result.usage is not None:
-                        ledger.add(result.model, result.usage)
-                show.update(summary)
+        for result in ordered.results(_plan(reader, index, job, retry_errors)):
+            write(result)
     except BaseException:
-        # Interrupted: keep every line on disk as it is (the next run resumes from them).
+        # Interrupted (Ctrl-C): start nothing more, let the articles under way finish, write
+        # every line that is done and in order, and leave the rest to the next run.
+        executor.shutdown(wait=True, cancel_futures=True)
+        for result in ordered.finished():
+            write(result)
         sink.abandon()
         raise
+    executor.shutdown(wait=True)
     sink.finish()
     show.update(summary, final=True)
 
@@ -773,41 +780,66 @@ def _plan(
             yield item
 
 
-def _in_order(
-    planned: Iterator[_Planned],
-    executor: Executor,
-    work: Callable[[Article], Outcome],
-    window: int,
-) -> Iterator[Outcome | _OldLine]:
-    """Run the articles on `executor`, yielding results in input order, `window` at most ahead."""
-    pending: deque[tuple[str, Future[Outcome] | Outcome | _OldLine]] = deque()
+_Slot = Future[Outcome] | Outcome | _OldLine
 
-    def head() -> Outcome | _OldLine:
-        article_id, slot = pending.popleft()
-        if not isinstance(slot, Future):
-            return slot
+
+class _InOrder:
+    """Runs articles on an executor and gives their results back in input order, reading at
+    most `window` items ahead of the oldest unfinished one."""
+
+    def __init__(self, executor: Executor, work: Callable[[Article], Outcome], window: int) -> None:
+        self.executor = executor
+        self.work = work
+        self.window = window
+        self.pending: deque[tuple[str, _Slot]] = deque()
+
+    def results(self, planned: Iterator[_Planned]) -> Iterator[Outcome | _OldLine]:
+        """Submit `planned` and yield every result, in order."""
+        pending = self.pending
+        for item in planned:
+            if isinstance(item, Article):
+                pending.append((item.id, self._submit(item)))
+            elif isinstance(item, Outcome):
+                pending.append((item.article_id, item))
+            else:
+                pending.append(("", item))
+            while pending and (len(pending) >= self.window or _ready(pending[0][1])):
+                yield self._head()
+        while pending:
+            yield self._head()
+
+    def finished(self) -> Iterator[Outcome | _OldLine]:
+        """The results at the head that are already done, up to the first that is not (or that
+        was cancelled)."""
+        while self.pending:
+            slot = self.pending[0][1]
+            if isinstance(slot, Future) and (slot.cancelled() or not slot.done()):
+                return
+            yield self._head()
+
+    def _submit(self, article: Article) -> _Slot:
         try:
-            return slot.result()
-        except Exception as exc:  # a worker process died: this article fails, the run goes on
+            return self.executor.submit(self.work, article)
+        except Exception as exc:  # a broken process pool refuses new work
             message = f"{type(exc).__name__}: {exc}"
-            return error_outcome(article_id, "internal_error", message, None)
+            return error_outcome(article.id, "internal_error", message, None)
 
-    for item in planned:
-        if isinstance(item, Article):
-            try:
-                pending.append((item.id, executor.submit(work, item)))
-            except Exception as exc:  # a broken process pool refuses new work
-                message = f"{type(exc).__name__}: {exc}"
-                pending.append((item.id, error_outcome(item.id, "internal_error", message, None)))
-        elif isinstance(item, Outcome):
-            pending.append((item.article_id, item))
+    def _head(self) -> Outcome | _OldLine:
+        # Taken off only once its result is in hand: Ctrl-C while waiting for it leaves it
+        # at the head for `finished`.
+        article_id, slot = self.pending[0]
+        result: Outcome | _OldLine
+        if not isinstance(slot, Future):
+            result = slot
         else:
-            pending.append(("", item))
-        while pending and (len(pending) >= window or _ready(pending[0][1])):
-            yield head()
-    while pending:
-        yield head()
+            try:
+                result = slot.result()
+            except Exception as exc:  # a worker process died: the article fails, the run goes on
+                message = f"{type(exc).__name__}: {exc}"
+                result = error_outcome(article_id, "internal_error", message, None)
+        self.pending.popleft()
+        return result
 
 
-def _ready(slot: Future[Outcome] | Outcome | _OldLine) -> bool:
+def _ready(slot: _Slot) -> bool:
     return not isinstance(slot, Future) or slot.done()

@@ -5,15 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from extractor.articles import Article
 from extractor.backends.base import Extraction
 from extractor.schema import EventDraft, PartyDraft, Usage
 
-# What `FakeBackend` can be told to answer: a draft, an exception to raise, a pause (seconds) or
-# an event to wait for before its default answer.
-Script = EventDraft | BaseException | float | threading.Event
+# What `FakeBackend` can be told to answer: a draft, an exception to raise, a pause (seconds), an
+# event to wait for or a function to call before its default answer.
+Script = EventDraft | BaseException | float | threading.Event | Callable[[], None]
 
 
 def draft_for(article: Article, title: str | None = None) -> EventDraft:
@@ -103,6 +104,8 @@ class FakeBackend:
                 time.sleep(script)
             if isinstance(script, threading.Event):
                 script.wait(timeout=30)
+            elif callable(script):
+                script()
             draft = script if isinstance(script, EventDraft) else draft_for(article)
             tokens_in, tokens_out = self.tokens
             usage = Usage(input_tokens=tokens_in, output_tokens=tokens_out, requests=1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import threading
 import time
 import tracemalloc
@@ -247,6 +249,27 @@ def test_after_a_configuration_error_cached_answers_still_give_records(tmp_path:
     assert all("record" in line for line in lines[1:])  # from the cache, nothing sent
     assert rejecting.calls == ["_new"]
     assert summary.exit_code == 2
+
+
+def test_ctrl_c_sends_nothing_more_and_keeps_every_finished_line(tmp_path: Path) -> None:
+    ids = write_corpus(tmp_path / "in", 60)
+    backend = FakeBackend()
+    for article_id in ids[:8] + ids[9:]:
+        backend.enqueue(0.01, article=article_id)
+    # The ninth article presses Ctrl-C, then finishes like the others.
+    backend.enqueue(lambda: os.kill(os.getpid(), signal.SIGINT), article=ids[8])
+    out = tmp_path / "o.jsonl"
+    settings = settings_for(tmp_path, concurrency=2, cache=False)
+
+    with pytest.raises(KeyboardInterrupt):
+        run([str(tmp_path / "in")], out, settings, backend=backend)
+
+    # The window had 32 articles queued; only those already under way were still run.
+    assert len(backend.calls) <= 8 + 2 * 2
+    kept = [line["article"] for line in read_lines(out)]
+    assert kept == ids[: len(kept)] and len(kept) >= 9  # every finished article, in order
+    summary = run([str(tmp_path / "in")], out, settings, backend=FakeBackend())
+    assert summary.resumed == len(kept) and summary.records == 60
 
 
 def test_bad_input_lines_carry_no_usage(tmp_path: Path) -> None:
