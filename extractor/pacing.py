@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+#: Rough characters per token, to pace a tokens-per-minute limit before the real count is known.
+CHARS_PER_TOKEN = 4
+
 
 class TokenBucket:
     """A per-minute budget refilled continuously, shared by threads; may go into debt.

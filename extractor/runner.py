@@ -51,7 +51,7 @@ from extractor.backends.registry import create_backend
 from extractor.cache import AnswerCache, CachedBackend
 from extractor.errors import ConfigError, ExtractorError, ModelNotInstalled
 from extractor.inputs import ArticleReader, BadInput, Discovery, discover
-from extractor.pacing import RequestGate, Ticket
+from extractor.pacing import CHARS_PER_TOKEN, RequestGate, Ticket
 from extractor.pipeline import extract_record
 from extractor.schema import Usage
 from extractor.settings import Settings
@@ -71,7 +71,6 @@ THREADS_PER_REQUEST_SLOT = 2
 #: Rough tokens of prompt, schema and answer around the article text, to pace the TPM bucket
 #: before the real count is known; corrected with the real usage after each call.
 TOKENS_OVERHEAD_ESTIMATE = 2500
-CHARS_PER_TOKEN = 4
 #: Error kinds that say the run's configuration is wrong, not the article.
 CONFIG_ERROR_KINDS = frozenset({ConfigError.kind, ModelNotInstalled.kind})
 

@@ -31,7 +31,7 @@ from extractor.errors import (
     OutputInvalid,
     OutputTruncated,
 )
-from extractor.pacing import RequestGate
+from extractor.pacing import CHARS_PER_TOKEN, RequestGate
 from extractor.prompts import ChatMessage, load_prompt
 from extractor.schema import EventDraft, Usage
 
@@ -43,8 +43,6 @@ OPENAI_HOST = "api.openai.com"
 # Sent when a local server needs no key: the SDK refuses to start without one.
 PLACEHOLDER_KEY = "not-needed"
 _MAX_ERRORS_SHOWN = 8
-#: Rough characters per token, to pace a tokens-per-minute limit before the real count is known.
-CHARS_PER_TOKEN = 4
 _CODE_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
 
