@@ -90,10 +90,6 @@ class RequestGate:
         self.rpm = rpm
         self.tpm = tpm
         self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
-        self._lock = threading.Lock()
-        self.in_flight = 0
-        #: Most requests ever in flight at once through this gate.
-        self.peak = 0
 
     @classmethod
     def from_limits(
@@ -116,14 +112,9 @@ class RequestGate:
             self.rpm.acquire(1)
         if self._slots is not None:
             self._slots.acquire()
-        with self._lock:
-            self.in_flight += 1
-            self.peak = max(self.peak, self.in_flight)
         try:
             yield ticket
         finally:
-            with self._lock:
-                self.in_flight -= 1
             if self._slots is not None:
                 self._slots.release()
             self._settle(ticket)
