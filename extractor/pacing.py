@@ -2,8 +2,8 @@
 
 `RequestGate` is held for one HTTP request, not for a whole article: an article sleeping between
 transport retries, or being grounded after its answer came, leaves its slot to another article.
-With `--concurrency N` the endpoint therefore sees N requests in flight whenever there is work,
-which is what its latency and rate limits are about.
+With `--concurrency N` the endpoint therefore sees N requests in flight as long as no more than N
+articles are between requests at once (the runner gives LLM backends 2N threads).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The run loop: articles in, exactly one JSON Lines result per article out, in input order.
 
 Each output line is ``{"article": ID, "record": {...}, "fingerprint": F}`` or
-``{"article": ID, "error": {"type": T, "message": M}, "fingerprint": F}``, where F is the sha256 of
-the article's `input_sha256` (text and metadata) and the backend fingerprint (model, prompt,
-parameters). Bad input (unreadable, empty, duplicate id...) has F = null: it is checked again on
-every run, which costs no model call.
+``{"article": ID, "error": {"type": T, "message": M, "usage"?: {...}}, "fingerprint": F}``, where F
+is the sha256 of the article's `input_sha256` (text and metadata) and the backend fingerprint
+(model, prompt, parameters), and usage is what an article that failed at the model spent. Bad
+input (unreadable, empty, duplicate id...) and configuration errors (credentials, model, URL,
+spaCy model) have F = null: they are tried again on every run.
 
 Order: lines follow input order (see `extractor.inputs`). A line is written, and flushed, as soon
 as it and every line before it are done, so at most `order_window` articles are held: 2 per unit
@@ -21,8 +22,8 @@ Parallelism: ``concurrency`` bounds the requests in flight, through one `Request
 holds the requests- and tokens-per-minute buckets. LLM backends get the gate and pass each HTTP
 request through it, on a pool of twice as many threads, so an article sleeping between retries or
 being grounded leaves its slot to another; a backend passed in by the caller holds a slot for
-each whole article instead. The offline backend is CPU-bound, so with two or more
-cores and at least `OFFLINE_POOL_MIN_ARTICLES` articles to do it runs in a process pool, each
+each whole article instead. The offline backend is CPU-bound, so with `concurrency` > 1 (default:
+the cores) and at least `OFFLINE_POOL_MIN_ARTICLES` articles to do it runs in a process pool, each
 worker building its backend once; below that it runs in this process. Measured on 2 cores: a
 spawned worker costs about 2 s of CPU to start (imports, loading spaCy), an article about 0.2 s,
 so two workers pay for themselves above about 20 articles; the threshold leaves room for a busy

@@ -36,7 +36,8 @@ _HELP = "\n\n".join(
         "Settings: flag > environment > config file (--config, $EXTRACT_CONFIG or "
         "./extract.toml) > default. The API key is read from OPENAI_API_KEY only.",
         "Exit codes: 0 every article extracted; 1 some have error lines; 2 usage or "
-        "configuration error.",
+        "configuration error (also one the backend reports mid-run: later articles get "
+        "config_error lines); 130 interrupted.",
     ]
 )
 

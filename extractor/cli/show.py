@@ -58,7 +58,8 @@ def _spend(usage: Usage) -> str:
 def show(
     results: Annotated[Path, typer.Argument(help="A JSON Lines file written by `extract run`.")],
 ) -> None:
-    """Print the records of a run for reading: one block per article, facts with ✓/✗ evidence."""
+    """Print a run for reading: one block per article, facts with ✓/✗ evidence; an error line
+    shows its type, message and what the article spent before failing."""
     from extractor.schema import ErrorInfo, EventRecord
 
     try:
