@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from extractor.errors import ExtractorError
 
 #: Rough characters per token, to pace a tokens-per-minute limit before the real count is known.
 CHARS_PER_TOKEN = 4
@@ -64,6 +67,45 @@ class TokenBucket:
             self.tokens = min(self.capacity, self.tokens - amount)
 
 
+class FairSlots:
+    """A counting semaphore that hands a freed slot to the longest waiter.
+
+    `threading.Semaphore` lets a thread that releases a slot take it straight back for its next
+    article, so one waiting article can starve while later ones pass it, holding back every line
+    after it (output is in input order). Here slots go first come, first served.
+    """
+
+    def __init__(self, count: int) -> None:
+        self._free = count
+        self._lock = threading.Lock()
+        self._waiting: deque[threading.Lock] = deque()
+
+    def acquire(self) -> None:
+        """Take a slot, waiting behind everyone who asked before."""
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return
+            handoff = threading.Lock()
+            handoff.acquire()
+            self._waiting.append(handoff)
+        handoff.acquire()  # released by `release`, which passes its slot on to us
+
+    def release(self) -> None:
+        """Give the slot to the longest waiter, or back to the pool."""
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().release()
+            else:
+                self._free += 1
+
+
+class GateClosed(ExtractorError):
+    """The run was interrupted: a request that had not gone out yet is not sent."""
+
+    kind = "interrupted"
+
+
 @dataclass
 class Ticket:
     """One passage through the gate. Set what it really cost, once known, to settle the budgets."""
@@ -89,7 +131,8 @@ class RequestGate:
         self.max_in_flight = max_in_flight
         self.rpm = rpm
         self.tpm = tpm
-        self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+        self._slots = FairSlots(max_in_flight) if max_in_flight else None
+        self._closed = False
 
     @classmethod
     def from_limits(
@@ -102,22 +145,35 @@ class RequestGate:
             tpm=TokenBucket(tpm) if tpm else None,
         )
 
+    def close(self) -> None:
+        """Let no more requests through (Ctrl-C): those waiting, or coming, raise `GateClosed`."""
+        self._closed = True
+
     @contextmanager
     def request(self, estimated_tokens: int = 0) -> Iterator[Ticket]:
-        """Wait for the per-minute budgets and a free slot; hold the slot inside the block."""
+        """Wait for the per-minute budgets and a free slot; hold the slot inside the block.
+        Raises `GateClosed` once the gate is closed."""
         ticket = Ticket(estimated_tokens)
+        self._refuse_if_closed()
         if self.tpm is not None:
             self.tpm.acquire(estimated_tokens)
         if self.rpm is not None:
             self.rpm.acquire(1)
         if self._slots is not None:
             self._slots.acquire()
+            if self._closed:  # closed while this request waited for its slot
+                self._slots.release()
+                self._refuse_if_closed()
         try:
             yield ticket
         finally:
             if self._slots is not None:
                 self._slots.release()
             self._settle(ticket)
+
+    def _refuse_if_closed(self) -> None:
+        if self._closed:
+            raise GateClosed("the run was interrupted before this request was sent")
 
     def _settle(self, ticket: Ticket) -> None:
         if self.tpm is not None and ticket.tokens is not None:

@@ -52,7 +52,7 @@ from extractor.backends.registry import create_backend
 from extractor.cache import AnswerCache, CachedBackend
 from extractor.errors import ConfigError, ExtractorError, ModelNotInstalled
 from extractor.inputs import ArticleReader, BadInput, Discovery, discover
-from extractor.pacing import CHARS_PER_TOKEN, RequestGate, Ticket
+from extractor.pacing import CHARS_PER_TOKEN, GateClosed, RequestGate, Ticket
 from extractor.pipeline import extract_record
 from extractor.schema import Usage
 from extractor.settings import Settings
@@ -733,10 +733,13 @@ def _run_with(
         for result in ordered.results(_plan(reader, index, job, retry_errors)):
             write(result)
     except BaseException:
-        # Interrupted (Ctrl-C): start nothing more, let the articles under way finish, write
+        # Interrupted (Ctrl-C): send nothing more, let the requests under way finish, write
         # every line that is done and in order, and leave the rest to the next run.
+        gate.close()
         executor.shutdown(wait=True, cancel_futures=True)
         for result in ordered.finished():
+            if result.kind == GateClosed.kind:
+                break
             write(result)
         sink.abandon()
         raise

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from extractor.articles import Article
 from extractor.cli import app
-from extractor.pacing import RequestGate, TokenBucket
+from extractor.pacing import FairSlots, GateClosed, RequestGate, TokenBucket
 from extractor.runner import GatedBackend
 from tests.fake_openai import FakeOpenAI, article_text, rate_limited, server_error
 from tests.fakes import FakeBackend
@@ -205,3 +205,48 @@ def test_rpm_paces_a_real_run_over_http(tmp_path: Path) -> None:
         sent = len(server.requests)
     assert sent == 12
     assert elapsed >= 1.8
+
+
+def test_slots_go_first_come_first_served() -> None:
+    slots = FairSlots(1)
+    slots.acquire()
+    order: list[str] = []
+
+    def wait_for_a_slot(name: str) -> None:
+        slots.acquire()
+        order.append(name)
+        slots.release()
+
+    waiters = [threading.Thread(target=wait_for_a_slot, args=(name,)) for name in "abc"]
+    for waiter in waiters:
+        waiter.start()
+        time.sleep(0.05)  # each is queued before the next starts
+    slots.release()
+    slots.acquire()  # taking it straight back must wait behind the three
+    order.append("holder")
+    slots.release()
+    for waiter in waiters:
+        waiter.join(timeout=5)
+    assert order == ["a", "b", "c", "holder"]
+
+
+def test_a_closed_gate_refuses_waiting_and_new_requests() -> None:
+    gate = RequestGate(1)
+    refused: list[BaseException] = []
+
+    def wait_then_request() -> None:
+        try:
+            with gate.request():
+                pass
+        except GateClosed as exc:
+            refused.append(exc)
+
+    with gate.request():
+        waiter = threading.Thread(target=wait_then_request)
+        waiter.start()
+        time.sleep(0.05)
+        gate.close()
+    waiter.join(timeout=5)
+    assert len(refused) == 1 and refused[0].kind == "interrupted"
+    with pytest.raises(GateClosed), gate.request():
+        pass

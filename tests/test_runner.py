@@ -251,23 +251,33 @@ def test_after_a_configuration_error_cached_answers_still_give_records(tmp_path:
     assert summary.exit_code == 2
 
 
+# The signal may land while the reader has an input file open; the interpreter closes it.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_ctrl_c_sends_nothing_more_and_keeps_every_finished_line(tmp_path: Path) -> None:
     ids = write_corpus(tmp_path / "in", 60)
     backend = FakeBackend()
     for article_id in ids[:8] + ids[9:]:
         backend.enqueue(0.01, article=article_id)
-    # The ninth article presses Ctrl-C, then finishes like the others.
-    backend.enqueue(lambda: os.kill(os.getpid(), signal.SIGINT), article=ids[8])
+    calls_at_ctrl_c: list[int] = []
+
+    def press_ctrl_c() -> None:
+        calls_at_ctrl_c.append(len(backend.calls))
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.3)  # a request still under way while the run handles the interrupt
+
+    backend.enqueue(press_ctrl_c, article=ids[8])  # then it finishes like the others
     out = tmp_path / "o.jsonl"
-    settings = settings_for(tmp_path, concurrency=2, cache=False)
+    # One slot: the other thread's article is waiting for it when Ctrl-C comes.
+    settings = settings_for(tmp_path, concurrency=1, cache=False)
 
     with pytest.raises(KeyboardInterrupt):
         run([str(tmp_path / "in")], out, settings, backend=backend)
 
-    # The window had 32 articles queued; only those already under way were still run.
-    assert len(backend.calls) <= 8 + 2 * 2
+    # Queued articles were cancelled and the one waiting for the slot was not sent.
+    assert len(backend.calls) == calls_at_ctrl_c[0] and ids[8] in backend.calls
     kept = [line["article"] for line in read_lines(out)]
-    assert kept == ids[: len(kept)] and len(kept) >= 9  # every finished article, in order
+    assert kept == ids[: len(kept)] and len(kept) >= 7  # the finished ones, in order
     summary = run([str(tmp_path / "in")], out, settings, backend=FakeBackend())
     assert summary.resumed == len(kept) and summary.records == 60
 
