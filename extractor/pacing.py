@@ -128,9 +128,8 @@ class RequestGate:
         rpm: TokenBucket | None = None,
         tpm: TokenBucket | None = None,
     ) -> None:
-        self.max_in_flight = max_in_flight
-        self.rpm = rpm
-        self.tpm = tpm
+        self._rpm = rpm
+        self._tpm = tpm
         self._slots = FairSlots(max_in_flight) if max_in_flight else None
         self._closed = False
 
@@ -155,10 +154,10 @@ class RequestGate:
         Raises `GateClosed` once the gate is closed."""
         ticket = Ticket(estimated_tokens)
         self._refuse_if_closed()
-        if self.tpm is not None:
-            self.tpm.acquire(estimated_tokens)
-        if self.rpm is not None:
-            self.rpm.acquire(1)
+        if self._tpm is not None:
+            self._tpm.acquire(estimated_tokens)
+        if self._rpm is not None:
+            self._rpm.acquire(1)
         if self._slots is not None:
             self._slots.acquire()
             if self._closed:  # closed while this request waited for its slot
@@ -176,7 +175,7 @@ class RequestGate:
             raise GateClosed("the run was interrupted before this request was sent")
 
     def _settle(self, ticket: Ticket) -> None:
-        if self.tpm is not None and ticket.tokens is not None:
-            self.tpm.adjust(ticket.tokens - ticket.estimated_tokens)
-        if self.rpm is not None and ticket.requests > 1:
-            self.rpm.adjust(ticket.requests - 1)
+        if self._tpm is not None and ticket.tokens is not None:
+            self._tpm.adjust(ticket.tokens - ticket.estimated_tokens)
+        if self._rpm is not None and ticket.requests > 1:
+            self._rpm.adjust(ticket.requests - 1)
