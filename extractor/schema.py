@@ -234,16 +234,28 @@ class ErrorInfo(_Strict):
 _UNSUPPORTED_KEYWORDS = {"default", "title", "examples", "format", "minLength", "maxLength"}
 
 
+# Places whose values are maps of *names* to schemas: their keys are never keywords.
+_SCHEMA_MAPS = {"properties", "$defs", "definitions", "patternProperties"}
+
+
 def _strictify(node: Any) -> Any:
-    if isinstance(node, dict):
-        out = {k: _strictify(v) for k, v in node.items() if k not in _UNSUPPORTED_KEYWORDS}
-        if out.get("type") == "object" and "properties" in out:
-            out["required"] = list(out["properties"])
-            out["additionalProperties"] = False
-        return out
+    """A strict-mode copy of a schema node: unsupported keywords dropped, objects closed."""
     if isinstance(node, list):
         return [_strictify(v) for v in node]
-    return node
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _UNSUPPORTED_KEYWORDS:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: _strictify(sub) for name, sub in value.items()}
+        else:
+            out[key] = _strictify(value)
+    if out.get("type") == "object" and "properties" in out:
+        out["required"] = list(out["properties"])
+        out["additionalProperties"] = False
+    return out
 
 
 def llm_json_schema() -> dict[str, Any]:

@@ -61,3 +61,52 @@ def test_draft_rejects_unknown_fields() -> None:
         assert "extra" in str(exc)
     else:
         raise AssertionError("an unknown field was accepted")
+
+
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    ref = node.get("$ref")
+    if ref is None:
+        return node
+    resolved: dict[str, Any] = schema["$defs"][ref.rsplit("/", 1)[-1]]
+    return resolved
+
+
+def _object_shapes(schema: dict[str, Any]) -> dict[str, set[str]]:
+    """Each object definition's property names, keyed by definition name ('' for the root)."""
+    shapes = {"": set(schema["properties"])}
+    for name, node in schema.get("$defs", {}).items():
+        if node.get("type") == "object":
+            shapes[name] = set(node["properties"])
+    return shapes
+
+
+def test_llm_schema_and_draft_model_describe_the_same_object() -> None:
+    sent = llm_json_schema()
+    model = EventDraft.model_json_schema()
+    assert _object_shapes(sent) == _object_shapes(model)
+    for name, node in [("", sent), *sent["$defs"].items()]:
+        if node.get("type") == "object":
+            assert set(node["required"]) == set(node["properties"]), name
+    # Both ways: every field the draft requires is sent, and nothing sent is refused.
+    assert set(model["required"]) <= set(sent["required"])
+    assert "title" in sent["properties"] and "title" in sent["required"]
+
+
+def test_property_named_like_a_keyword_survives_strictify() -> None:
+    from extractor.schema import _strictify
+
+    node = {
+        "type": "object",
+        "title": "Thing",
+        "properties": {
+            "title": {"type": "string", "title": "Title"},
+            "format": {"type": "string", "default": "x"},
+            "examples": {"type": "array", "items": {"type": "string", "maxLength": 3}},
+        },
+    }
+    out = _strictify(node)
+    assert set(out["properties"]) == {"title", "format", "examples"}
+    assert out["required"] == ["title", "format", "examples"]
+    assert "title" not in out and "title" not in out["properties"]["title"]
+    assert "default" not in out["properties"]["format"]
+    assert out["properties"]["examples"]["items"] == {"type": "string"}
