@@ -21,6 +21,7 @@ from extractor.errors import ExtractorError
 from extractor.grounding import ground_quote
 from extractor.schema import (
     Allegation,
+    ArticleInfo,
     DateDraft,
     Denial,
     EventDate,
@@ -62,6 +63,7 @@ def extract_record(article: Article, backend: Backend) -> EventRecord:
 
     record = normalise_record(merge_records(parts), article)
     usage = sum((e.usage for e in extractions), Usage())
+    record.article = article_info(article)
     record.provenance = Provenance(
         article_id=article.id,
         article_sha256=article.sha256,
@@ -74,6 +76,20 @@ def extract_record(article: Article, backend: Backend) -> EventRecord:
         extractor_version=__version__,
     )
     return record
+
+
+def article_info(article: Article) -> ArticleInfo:
+    """The article's metadata as the record carries it."""
+    published = article.published
+    return ArticleInfo(
+        id=article.id,
+        title=article.title,
+        source=article.source,
+        url=article.url,
+        published=None if published is None else str(published),
+        published_earliest=None if published is None else published.earliest.isoformat(),
+        published_latest=None if published is None else published.latest.isoformat(),
+    )
 
 
 def ground_draft(

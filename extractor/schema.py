@@ -195,6 +195,20 @@ class Provenance(_Strict):
     extractor_version: str
 
 
+class ArticleInfo(_Strict):
+    """Where the record came from: the article's own metadata, as given with the input."""
+
+    id: str
+    title: str | None = Field(default=None, description="The article's own headline.")
+    source: str | None = Field(default=None, description="The outlet, e.g. 'Reuters'.")
+    url: str | None = None
+    published: str | None = Field(
+        default=None, description="As given: ISO date, or ISO interval 'start/end'."
+    )
+    published_earliest: str | None = Field(default=None, description="Resolved: first day.")
+    published_latest: str | None = Field(default=None, description="Resolved: last day.")
+
+
 class EventRecord(_Strict):
     """One article's main event, grounded and normalised. The tool's output contract."""
 
@@ -207,6 +221,7 @@ class EventRecord(_Strict):
     treaty_terms: list[TreatyTerm] = Field(default_factory=list)
     allegations: list[Allegation] = Field(default_factory=list)
     denials: list[Denial] = Field(default_factory=list)
+    article: ArticleInfo | None = None
     provenance: Provenance | None = None
 
     def evidence_items(self) -> list[Evidence]:

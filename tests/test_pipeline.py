@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+from typer.testing import CliRunner
 
 from extractor.articles import Article, PublicationDate
 from extractor.backends.base import Extraction
+from extractor.cli import app
 from extractor.errors import OutputInvalid
 from extractor.pipeline import extract_record
 from extractor.schema import (
@@ -191,3 +196,19 @@ def test_an_article_failing_in_a_later_chunk_reports_every_chunk_it_paid_for() -
     assert caught.value.usage == Usage(
         input_tokens=27, output_tokens=13, requests=5, retries=0, reasks=2
     )
+
+
+def test_every_seed_record_carries_its_outlet_from_metadata(tmp_path: Path) -> None:
+    out = tmp_path / "seeds.jsonl"
+    result = CliRunner().invoke(app, ["run", "seeds", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    metadata = json.loads(Path("seeds/metadata.json").read_text(encoding="utf-8"))
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == len(metadata)
+    for line in lines:
+        info = line["record"]["article"]
+        expected = metadata[line["article"]]
+        assert info["id"] == line["article"]
+        assert info["source"] == expected["source"]
+        assert info["published"] == expected["published"]
+        assert info["published_earliest"] == expected["published"][:10]
