@@ -3,7 +3,8 @@
 Each output line is ``{"article": ID, "record": {...}, "fingerprint": F}`` or
 ``{"article": ID, "error": {"type": T, "message": M, "usage"?: {...}}, "fingerprint": F}``, where F
 is the sha256 of the article's `input_sha256` (text and metadata) and the backend fingerprint
-(model, prompt, parameters), and usage is what an article that failed at the model spent. Bad
+(model, prompt, parameters), and usage is what an article that failed at the model spent (the
+line is `extractor.lines.ResultLine`). Bad
 input (unreadable, empty, duplicate id...) and configuration errors (credentials, model, URL,
 spaCy model) have F = null: they are tried again on every run.
 
@@ -32,8 +33,6 @@ machine.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import multiprocessing
 import os
 import sys
@@ -52,9 +51,10 @@ from extractor.backends.registry import create_backend
 from extractor.cache import AnswerCache, CachedBackend
 from extractor.errors import ConfigError, ExtractorError, ModelNotInstalled
 from extractor.inputs import ArticleReader, BadInput, Discovery, discover
+from extractor.lines import RECORD_KIND, LineError, ResultLine, line_fingerprint
 from extractor.pacing import CHARS_PER_TOKEN, GateClosed, RequestGate, Ticket
 from extractor.pipeline import extract_record
-from extractor.schema import Usage
+from extractor.schema import EventRecord, Usage
 from extractor.settings import Settings
 from extractor.usage import PriceTable, UsageLedger
 
@@ -92,19 +92,6 @@ class Outcome:
     cache_hits: int = 0
 
 
-def line_fingerprint(article_sha256: str, backend_fingerprint: dict[str, str]) -> str:
-    """F of an output line: changes when the article text or anything in the backend changes."""
-    payload = article_sha256 + json.dumps(backend_fingerprint, sort_keys=True)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def _dumps(document: dict[str, Any]) -> str:
-    # U+0085, U+2028 and U+2029 are line breaks to some readers (str.splitlines): keep one
-    # result per line for them too.
-    text = json.dumps(document, ensure_ascii=False)
-    return text.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
 def error_outcome(
     article_id: str,
     kind: str,
@@ -115,11 +102,8 @@ def error_outcome(
     model: str = "",
 ) -> Outcome:
     """The error line for one article; `usage` is what it cost before it failed, if anything."""
-    error: dict[str, Any] = {"type": kind, "message": message}
-    if usage is not None:
-        error["usage"] = usage.model_dump(mode="json")
-    document = {"article": article_id, "error": error, "fingerprint": fingerprint}
-    return Outcome(article_id, _dumps(document), kind, model=model, usage=usage)
+    line = ResultLine.of_error(article_id, kind, message, fingerprint, usage=usage)
+    return Outcome(article_id, line.dumps(), kind, model=model, usage=usage)
 
 
 class _Secrets:
@@ -195,16 +179,16 @@ class _Job:
             cost = self.prices.cost(provenance.model, provenance.usage)
             provenance.usage = provenance.usage.model_copy(update={"cost_usd": cost})
             provenance.cached = cached is not None and hits > 0 and cached.misses == 0
-        document = {
-            "article": article.id,
-            "record": self.secrets.scrub_values(record.model_dump(mode="json")),
-            "fingerprint": fingerprint,
-        }
+        if self.secrets.secrets:
+            record = EventRecord.model_validate(
+                self.secrets.scrub_values(record.model_dump(mode="json"))
+            )
+        line = ResultLine.of_record(article.id, record, fingerprint)
         return Outcome(
             article.id,
-            _dumps(document),
-            "record",
-            unverified=sum(not item.verified for item in record.evidence_items()),
+            line.dumps(),
+            RECORD_KIND,
+            unverified=line.unverified(),
             model=provenance.model if provenance is not None else "",
             usage=provenance.usage if provenance is not None else None,
             cache_hits=hits,
@@ -410,36 +394,10 @@ def _index_existing(path: Path) -> dict[str, dict[str, _OldLine]]:
 
 def _parse_result_line(raw: bytes) -> tuple[str, str | None, str, int] | None:
     try:
-        document = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(document, dict) or not isinstance(document.get("article"), str):
-        return None
-    fingerprint = document.get("fingerprint")
-    if not isinstance(fingerprint, str | None):
-        return None
-    record, error = document.get("record"), document.get("error")
-    if isinstance(record, dict):
-        try:
-            unverified = _count_unverified(record)
-        except (AttributeError, TypeError):
-            return None  # not a record this tool wrote: the article is redone
-        return document["article"], fingerprint, "record", unverified
-    if isinstance(error, dict) and isinstance(error.get("type"), str):
-        return document["article"], fingerprint, error["type"], 0
-    return None
-
-
-def _count_unverified(record: dict[str, Any]) -> int:
-    count = 0
-    for key in ("date", "location"):
-        item = record.get(key)
-        if isinstance(item, dict):
-            count += not item.get("evidence", {}).get("verified", False)
-    for key in ("parties", "treaty_terms", "allegations", "denials"):
-        for item in record.get(key) or []:
-            count += not item.get("evidence", {}).get("verified", False)
-    return count
+        line = ResultLine.parse(raw)
+    except LineError:
+        return None  # not a line this tool wrote: the article is redone
+    return line.article, line.fingerprint, line.kind, line.unverified()
 
 
 class _FileSink:

@@ -209,6 +209,11 @@ class ArticleInfo(_Strict):
     published_latest: str | None = Field(default=None, description="Resolved: last day.")
 
 
+#: The record's fields that hold one fact with evidence, and those that hold a list of them.
+FACT_FIELDS: tuple[str, ...] = ("date", "location")
+FACT_LIST_FIELDS: tuple[str, ...] = ("parties", "treaty_terms", "allegations", "denials")
+
+
 class EventRecord(_Strict):
     """One article's main event, grounded and normalised. The tool's output contract."""
 
@@ -227,12 +232,12 @@ class EventRecord(_Strict):
     def evidence_items(self) -> list[Evidence]:
         """Every evidence object in the record, in field order."""
         items: list[Evidence] = []
-        if self.date is not None:
-            items.append(self.date.evidence)
-        if self.location is not None:
-            items.append(self.location.evidence)
-        for group in (self.parties, self.treaty_terms, self.allegations, self.denials):
-            items.extend(item.evidence for item in group)
+        for name in FACT_FIELDS:
+            fact = getattr(self, name)
+            if fact is not None:
+                items.append(fact.evidence)
+        for name in FACT_LIST_FIELDS:
+            items.extend(item.evidence for item in getattr(self, name))
         return items
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -60,23 +59,23 @@ def show(
 ) -> None:
     """Print a run for reading: one block per article, facts with ✓/✗ evidence; an error line
     shows its type, message and what the article spent before failing."""
-    from extractor.schema import ErrorInfo, EventRecord
+    from extractor.lines import LineError, ResultLine
 
     try:
         lines = results.read_text(encoding="utf-8").split("\n")  # U+0085 may sit in a record
-    except OSError as exc:
-        typer.echo(f"error: cannot read {results}: {exc.strerror or exc}", err=True)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else exc.strerror or exc
+        typer.echo(f"error: cannot read {results}: {reason}", err=True)
         raise typer.Exit(2) from exc
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
             continue
         try:
-            row = json.loads(line)
-            article_id = str(row["article"])
-            if "error" in row:
-                typer.echo(render_error(article_id, ErrorInfo.model_validate(row["error"])))
-                continue
-            typer.echo(render_record(article_id, EventRecord.model_validate(row["record"])))
-        except (ValueError, KeyError, TypeError) as exc:
+            line = ResultLine.parse(raw)
+        except LineError as exc:
             typer.echo(f"error: {results}:{number}: not a result line ({exc})", err=True)
             raise typer.Exit(2) from exc
+        if line.error is not None:
+            typer.echo(render_error(line.article, line.error))
+        elif line.record is not None:
+            typer.echo(render_record(line.article, line.record))

@@ -15,11 +15,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from extractor.errors import GoldError
-from extractor.schema import ErrorInfo, EventRecord
+from extractor.lines import LineError, ResultLine
+from extractor.schema import FACT_LIST_FIELDS, ErrorInfo, EventRecord
 
 #: Gold-only annotation key, allowed at the top level and on any list item of the record.
 _NOTES = "notes"
-_LIST_FIELDS = ("parties", "treaty_terms", "allegations", "denials")
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def read_article_text(articles_dir: Path, article: str) -> str:
 def _strip_notes(record: dict[str, Any]) -> dict[str, Any]:
     """A copy of a gold record without its annotators' `notes` keys."""
     clean = {k: v for k, v in record.items() if k != _NOTES}
-    for name in _LIST_FIELDS:
+    for name in FACT_LIST_FIELDS:
         items = clean.get(name)
         if isinstance(items, list):
             clean[name] = [
@@ -139,24 +139,6 @@ def load_gold(gold_dir: Path, articles_dir: Path) -> dict[str, GoldArticle]:
     return gold
 
 
-def _parse_prediction_line(payload: Any, where: str, line: int) -> Prediction:
-    if not isinstance(payload, dict):
-        raise GoldError(f"{where}: expected a JSON object")
-    article = payload.get("article")
-    if not isinstance(article, str) or not article:
-        raise GoldError(f"{where}: 'article' must be a non-empty string")
-    has_record, has_error = "record" in payload, "error" in payload
-    if has_record == has_error:
-        raise GoldError(f"{where}: a line needs exactly one of 'record' and 'error'")
-    try:
-        if has_record:
-            return Prediction(article, EventRecord.model_validate(payload["record"]), line=line)
-        return Prediction(article, None, ErrorInfo.model_validate(payload["error"]), line=line)
-    except ValidationError as exc:
-        kind = "record" if has_record else "error"
-        raise GoldError(f"{where}: invalid {kind}: {_validation_reason(exc)}") from exc
-
-
 def load_annotation(annotation_dir: Path) -> PredictionSet:
     """Read a folder of gold-format files as predictions, to score one annotator against another."""
     items: dict[str, Prediction] = {}
@@ -193,10 +175,10 @@ def load_predictions(path: Path) -> PredictionSet:
             continue
         where = f"{path}: line {number}"
         try:
-            payload = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise GoldError(f"{where}: invalid JSON: {exc.msg}") from exc
-        prediction = _parse_prediction_line(payload, where, number)
+            line = ResultLine.parse(raw)
+        except LineError as exc:
+            raise GoldError(f"{where}: {exc}") from exc
+        prediction = Prediction(line.article, line.record, line.error, line=number)
         earlier = items.get(prediction.article)
         if earlier is not None and earlier.record is not None:
             # Two records for one article would make the score depend on line order.
