@@ -21,6 +21,11 @@ from tests.fakes import FakeBackend
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the answer cache goes to ./.extract-cache
+
+
 def line_schema() -> dict[str, Any]:
     result = runner.invoke(app, ["schema", "--line"])
     assert result.exit_code == 0, result.output
