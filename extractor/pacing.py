@@ -15,7 +15,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from extractor.articles import Article
+from extractor.backends.base import Backend, BackendWrapper, Extraction
 from extractor.errors import ExtractorError
+from extractor.schema import Usage
 
 #: Rough characters per token, to pace a tokens-per-minute limit before the real count is known.
 CHARS_PER_TOKEN = 4
@@ -179,3 +182,39 @@ class RequestGate:
             self._tpm.adjust(ticket.tokens - ticket.estimated_tokens)
         if self._rpm is not None and ticket.requests > 1:
             self._rpm.adjust(ticket.requests - 1)
+
+
+# ---------------------------------------------------------------------- whole calls
+
+#: Rough tokens of prompt, schema and answer around the article text, to pace the TPM bucket
+#: before the real count is known; corrected with the real usage after each call.
+TOKENS_OVERHEAD_ESTIMATE = 2500
+
+
+class GatedBackend(BackendWrapper):
+    """Holds a gate slot for each whole `extract` call of a backend that makes no requests of
+    its own through a gate (one injected by a caller); usage settles the budgets afterwards."""
+
+    def __init__(self, backend: Backend, gate: RequestGate) -> None:
+        super().__init__(backend)
+        self.gate = gate
+
+    def extract(self, article: Article) -> Extraction:
+        """Wait for budget and a slot, call the backend, then settle with the real usage."""
+        estimate = len(article.text) // CHARS_PER_TOKEN + TOKENS_OVERHEAD_ESTIMATE
+        with self.gate.request(estimate) as ticket:
+            try:
+                extraction = self.backend.extract(article)
+            except ExtractorError as exc:
+                if exc.usage is not None:
+                    _settle(ticket, exc.usage)
+                raise
+            _settle(ticket, extraction.usage)
+        return extraction
+
+
+def _settle(ticket: Ticket, usage: Usage) -> None:
+    tokens = usage.input_tokens + usage.output_tokens
+    if tokens:  # a backend that counts no tokens leaves the estimate spent
+        ticket.tokens = tokens
+    ticket.requests = max(usage.requests, 1)

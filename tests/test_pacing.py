@@ -12,8 +12,7 @@ from typer.testing import CliRunner
 
 from extractor.articles import Article
 from extractor.cli import app
-from extractor.pacing import FairSlots, GateClosed, RequestGate, TokenBucket
-from extractor.runner import GatedBackend
+from extractor.pacing import FairSlots, GateClosed, GatedBackend, RequestGate, TokenBucket
 from tests.fake_openai import FakeOpenAI, article_text, rate_limited, server_error
 from tests.fakes import FakeBackend
 

@@ -19,7 +19,8 @@ import pytest
 from extractor.articles import Article, PublicationDate
 from extractor.errors import BackendError, ConfigError, OutputInvalid
 from extractor.inputs import read_articles
-from extractor.runner import line_fingerprint, order_window, run
+from extractor.lines import line_fingerprint
+from extractor.runner import order_window, run
 from extractor.schema import Usage
 from extractor.settings import Settings
 from tests.fakes import FakeBackend, draft_for
