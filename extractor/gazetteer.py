@@ -1,8 +1,11 @@
-"""Canonical names for states, capitals, demonyms and organisations.
+"""Party names: the one comparison key, canonical names, and a record's own aliases.
 
-`lookup("DPRK")`, `lookup("Pyongyang")` and `lookup("North Korean")` all give North Korea.
-The data lives in `extractor/data/gazetteer.json`; it is general world knowledge, never
-tuned to particular articles.
+`name_key` is the only way two party names are compared anywhere (the gazetteer's index, the
+offline backend's mentions, the pipeline's de-duplication, the eval's matching): "The Kremlin's",
+"the kremlin" and "Kremlin" have one key. `lookup("DPRK")`, `lookup("Pyongyang")` and
+`lookup("North Korean")` all give North Korea. `PartyNames` puts a record's parties and their
+aliases before the gazetteer ("Mr Kim" -> Kim Jong Un). The data lives in
+`extractor/data/gazetteer.json`; it is general world knowledge, never tuned to particular articles.
 
 `lookup` is forgiving about case and is meant for names already known to be names.
 `match` is strict about case (so "us" is not the United States and "who" is not the WHO) and
@@ -13,12 +16,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Literal
 
-from extractor.schema import PartyType
+from extractor.schema import Party, PartyType
 
 NameKind = Literal["name", "alias", "capital", "city", "demonym"]
 
@@ -44,12 +48,18 @@ class GazetteerHit:
     form: str
 
 
+_EDGE_PUNCTUATION = " .,;:"
+
+
 @lru_cache(maxsize=65536)
-def _key(text: str) -> str:
-    text = text.replace("’", "'").strip().lower()
-    text = re.sub(r"^(the)\s+", "", text)
+def name_key(name: str) -> str:
+    """A name's comparison form: casefolded, curly apostrophes straight, no leading "the", no
+    trailing "'s", hyphens, dashes and spaces as one space, no punctuation at either end."""
+    text = name.replace("’", "'").replace("‘", "'").casefold().strip(_EDGE_PUNCTUATION)
+    text = re.sub(r"^the\s+", "", text)
     text = re.sub(r"'s$", "", text)
-    return re.sub(r"[\s\-]+", " ", text)
+    text = re.sub(r"[\s\-‐‑‒–—]+", " ", text)
+    return text.strip(_EDGE_PUNCTUATION)
 
 
 @dataclass(frozen=True)
@@ -79,13 +89,13 @@ def _forms() -> dict[str, list[_Form]]:
         named += [(city, "city") for city in entry.get("cities", [])]
         for surface, kind in named:
             form = _Form(surface, GazetteerHit(target, kind, surface))
-            forms.setdefault(_key(surface), []).append(form)
+            forms.setdefault(name_key(surface), []).append(form)
     return forms
 
 
 def lookup(name: str) -> GazetteerEntry | None:
     """The canonical entry for a name, alias, capital or demonym; None if unknown."""
-    found = _forms().get(_key(name))
+    found = _forms().get(name_key(name))
     return found[0].hit.entry if found else None
 
 
@@ -109,7 +119,7 @@ def _case_fits(text: str, surface: str) -> bool:
 @lru_cache(maxsize=65536)
 def match(text: str) -> GazetteerHit | None:
     """A case-aware match of `text` (e.g. a span of running text); None if it is no known name."""
-    for form in _forms().get(_key(text), []):
+    for form in _forms().get(name_key(text), []):
         if _case_fits(text.strip(), form.surface):
             return form.hit
     return None
@@ -133,13 +143,13 @@ def _starts() -> dict[str, int]:
 @lru_cache(maxsize=65536)
 def name_words_from(word: str) -> int:
     """Most words a known name beginning with `word` has (0: no name begins so); for scans."""
-    return _starts().get(_key(word).split(" ")[0] if word.strip() else "", 0)
+    return _starts().get(name_key(word).split(" ")[0] if word.strip() else "", 0)
 
 
 @cache
 def _seats() -> dict[str, str]:
     return {
-        _key(form.hit.entry.seat): form.hit.entry.name
+        name_key(form.hit.entry.seat): form.hit.entry.name
         for found in _forms().values()
         for form in found
         if form.hit.entry.seat
@@ -148,7 +158,7 @@ def _seats() -> dict[str, str]:
 
 def organisation_seated_in(city: str) -> str | None:
     """The organisation a city's name can stand for ("Brussels" -> "European Union"), or None."""
-    return _seats().get(_key(city))
+    return _seats().get(name_key(city))
 
 
 def parent_of(name: str) -> str | None:
@@ -176,5 +186,44 @@ def is_city(name: str) -> bool:
 
 
 def _lenient_hit(name: str) -> GazetteerHit | None:
-    found = _forms().get(_key(name))
+    found = _forms().get(name_key(name))
     return found[0].hit if found else None
+
+
+def canonical_name(name: str) -> str:
+    """The gazetteer's canonical name for `name` ("Pyongyang" -> North Korea), else `name`."""
+    entry = lookup(name)
+    return entry.name if entry is not None else name.strip()
+
+
+class PartyNames:
+    """Maps any name a record uses for a party to one canonical name, and to its key.
+
+    The record's own parties come first: each party's name and aliases give its canonical name
+    ("Mr Kim" -> Kim Jong Un); any other name goes through the gazetteer ("Washington" ->
+    United States). The pipeline uses it on the record it builds, the eval on the gold record.
+    """
+
+    def __init__(self, parties: Iterable[Party] = ()) -> None:
+        self._canonical: dict[str, str] = {}
+        for party in parties:
+            canonical = self.party_name(party)
+            for alias in [party.name, *party.aliases]:
+                self._canonical.setdefault(name_key(alias), canonical)
+
+    @staticmethod
+    def party_name(party: Party) -> str:
+        """A party's own canonical name: a person's as written, anything else's gazetteer name."""
+        return party.name.strip() if party.type == "person" else canonical_name(party.name)
+
+    def canonical(self, name: str) -> str:
+        """The canonical name of `name`: a party's it names, else the gazetteer's, else itself."""
+        return self._canonical.get(name_key(name)) or canonical_name(name)
+
+    def key(self, name: str) -> str:
+        """The comparison key of `name`'s canonical name."""
+        return name_key(self.canonical(name))
+
+    def keys(self, names: Iterable[str]) -> frozenset[str]:
+        """The keys of several names (order, repeats and blank names do not matter)."""
+        return frozenset(self.key(name) for name in names if name.strip())

@@ -5,19 +5,19 @@ article -> (chunks) -> backend -> draft -> ground -> normalise -> record with pr
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from rapidfuzz import fuzz
 
-from extractor import __version__, gazetteer
+from extractor import __version__
 from extractor.articles import Article
 from extractor.backends.base import Backend, Extraction
 from extractor.chunking import chunk_spans
 from extractor.dates import is_valid_iso, resolve_date
 from extractor.errors import ExtractorError
+from extractor.gazetteer import PartyNames, canonical_name, name_key
 from extractor.grounding import ground_quote
 from extractor.schema import (
     Allegation,
@@ -214,10 +214,14 @@ def merge_records(parts: list[EventRecord]) -> EventRecord:
 
 
 def _add_party(parties: list[Party], party: Party) -> None:
+    """Add `party`, or fold its aliases into the party it names (by name or by an alias)."""
+    keys = {name_key(name) for name in [party.name, *party.aliases]}
     for existing in parties:
-        if _name_key(existing.name) == _name_key(party.name):
-            for alias in party.aliases:
-                if alias not in existing.aliases and alias != existing.name:
+        if name_key(existing.name) in keys or name_key(party.name) in {
+            name_key(alias) for alias in existing.aliases
+        }:
+            for alias in [party.name, *party.aliases]:
+                if name_key(alias) not in {name_key(n) for n in [existing.name, *existing.aliases]}:
                     existing.aliases.append(alias)
             return
     parties.append(party)
@@ -226,28 +230,17 @@ def _add_party(parties: list[Party], party: Party) -> None:
 # ------------------------------------------------------------------------- normalise
 
 
-def _name_key(name: str) -> str:
-    name = name.replace("’", "'").casefold().strip()
-    name = re.sub(r"^the\s+", "", name)
-    return re.sub(r"[\s\-]+", " ", name)
-
-
-def _canonical(name: str) -> str:
-    entry = gazetteer.lookup(name)
-    return entry.name if entry else name.strip()
-
-
 def normalise_record(record: EventRecord, article: Article) -> EventRecord:
-    """Canonical names (gazetteer and the record's own aliases) and the resolved event date."""
+    """Canonical names (the record's own aliases, then the gazetteer) and the resolved date."""
     parties: list[Party] = []
     for party in record.parties:
-        canonical = _canonical(party.name) if party.type != "person" else party.name.strip()
+        canonical = PartyNames.party_name(party)
         aliases = [
             a
             for a in dict.fromkeys([*party.aliases, party.name])
-            if _name_key(a) != _name_key(canonical)
+            if name_key(a) != name_key(canonical)
         ]
-        represents = _canonical(party.represents) if party.represents else None
+        represents = canonical_name(party.represents) if party.represents else None
         _add_party(
             parties,
             party.model_copy(
@@ -255,15 +248,14 @@ def normalise_record(record: EventRecord, article: Article) -> EventRecord:
             ),
         )
 
-    known = {_name_key(alias): p.name for p in parties for alias in [p.name, *p.aliases]}
+    known = PartyNames(parties)
 
     def names(values: Iterable[str]) -> list[str]:
-        out = [known.get(_name_key(v)) or _canonical(v) for v in values]
-        return list(dict.fromkeys(out))
+        return list(dict.fromkeys(known.canonical(v) for v in values))
 
     for party in parties:
         if party.represents:
-            party.represents = known.get(_name_key(party.represents), party.represents)
+            party.represents = known.canonical(party.represents)
 
     return record.model_copy(
         update={

@@ -10,7 +10,6 @@ from extractor.evaluation.gold import GoldArticle, Prediction, load_gold
 from extractor.evaluation.matching import (
     MATCH_THRESHOLD,
     Candidate,
-    NameNormaliser,
     assign,
     similarity_matrix,
 )
@@ -21,6 +20,7 @@ from extractor.evaluation.metrics import (
     score_article,
     score_date,
 )
+from extractor.gazetteer import PartyNames
 from extractor.schema import ErrorInfo, EventDate, EventRecord, Evidence
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eval"
@@ -98,7 +98,7 @@ def test_wrong_denier_earns_half_credit(accord: GoldArticle) -> None:
 
 
 def test_names_are_normalised_through_gazetteer_aliases_and_spelling(accord: GoldArticle) -> None:
-    names = NameNormaliser(accord.record)
+    names = PartyNames(accord.record.parties)
     assert names.key("Washington") == names.key("United States") == names.key("the US")
     assert names.key("Kim Jong-un") == names.key("Kim Jong Un")
     assert names.key("Ruritanian Prime Minister Anna Kovac") == names.key("Anna Kovac")

@@ -1,66 +1,26 @@
-"""How a predicted item is paired with a gold item: name normalisation, similarity, assignment.
+"""How a predicted item is paired with a gold item: similarity and assignment.
 
-Names are compared after canonicalisation (article aliases, then the gazetteer) and a light key
-(casefold, no leading "the", hyphens as spaces). Statements are paired one-to-one by optimal
-assignment (Hungarian algorithm) over a similarity that mixes the statement text and the overlap of
-the evidence spans in the article; pairs below `MATCH_THRESHOLD` are not matches.
+Names are compared by `extractor.gazetteer.PartyNames` over the gold record's parties (its
+aliases, then the gazetteer, then `name_key`), the same normaliser the pipeline de-duplicates
+with. Statements are paired one-to-one by optimal assignment (Hungarian algorithm) over a
+similarity that mixes the statement text and the overlap of the evidence spans in the article;
+pairs below `MATCH_THRESHOLD` are not matches.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, utils
 from scipy.optimize import linear_sum_assignment
 
-from extractor.gazetteer import lookup
-from extractor.schema import EventRecord
-
 #: A pair whose similarity is below this is never a match (see evals/README.md).
 MATCH_THRESHOLD = 0.5
 #: Taken off the text similarity when either quote is not in the article: with no evidence to
 #: agree on, the wording alone must be stronger (text >= 0.7) to make a match.
 TEXT_ONLY_PENALTY = 0.2
-
-
-def name_key(name: str) -> str:
-    """A name's comparison form: casefolded, no leading "the", hyphens and spaces as one space."""
-    text = name.replace("’", "'").casefold().strip()
-    text = re.sub(r"^the\s+", "", text)
-    text = re.sub(r"'s$", "", text)
-    text = re.sub(r"[\s\-‐‑–]+", " ", text)
-    return text.strip(" .,;:")
-
-
-class NameNormaliser:
-    """Maps any name an article uses for a party to one comparison key.
-
-    The gold record's parties give the article's own aliases ("Mr Putin" -> "Vladimir Putin");
-    the gazetteer gives general ones ("Pyongyang" -> "North Korea"). Article aliases win.
-    """
-
-    def __init__(self, gold: EventRecord | None = None) -> None:
-        self._aliases: dict[str, str] = {}
-        for party in gold.parties if gold is not None else []:
-            canonical = self._global(party.name)
-            for alias in [party.name, *party.aliases]:
-                self._aliases.setdefault(name_key(alias), canonical)
-
-    @staticmethod
-    def _global(name: str) -> str:
-        entry = lookup(name)
-        return name_key(entry.name if entry is not None else name)
-
-    def key(self, name: str) -> str:
-        """The canonical comparison key of `name`."""
-        return self._aliases.get(name_key(name)) or self._global(name)
-
-    def keys(self, names: Iterable[str]) -> frozenset[str]:
-        """The set of canonical keys of several names (order and repeats do not matter)."""
-        return frozenset(self.key(name) for name in names if name.strip())
 
 
 def text_similarity(a: str, b: str) -> float:

@@ -20,11 +20,10 @@ from extractor.evaluation.gold import GoldArticle, Prediction
 from extractor.evaluation.matching import (
     MATCH_THRESHOLD,
     Candidate,
-    NameNormaliser,
     assign,
-    name_key,
     similarity_matrix,
 )
+from extractor.gazetteer import PartyNames, name_key
 from extractor.grounding import ground_quote
 from extractor.schema import EventDate, EventRecord
 
@@ -178,7 +177,7 @@ class _Grounder:
 
 
 def _score_parties(
-    gold: EventRecord, pred: EventRecord | None, names: NameNormaliser, out: ArticleScore
+    gold: EventRecord, pred: EventRecord | None, names: PartyNames, out: ArticleScore
 ) -> None:
     gold_roles = {names.key(p.name): p.role for p in gold.parties}
     gold_names = {names.key(p.name): p.name for p in gold.parties}
@@ -327,7 +326,7 @@ def _names_verdict(role: str, gold: frozenset[str], pred: frozenset[str]) -> str
 def _score_lists(
     gold: EventRecord,
     pred: EventRecord | None,
-    names: NameNormaliser,
+    names: PartyNames,
     ground: _Grounder,
     out: ArticleScore,
 ) -> None:
@@ -523,7 +522,7 @@ def score_article(gold: GoldArticle, prediction: Prediction | None) -> ArticleSc
     else:
         out = ArticleScore(gold.article, "ok")
     pred = prediction.record if prediction is not None else None
-    names = NameNormaliser(gold.record)
+    names = PartyNames(gold.record.parties)
     ground = _Grounder(gold.text)
     _score_parties(gold.record, pred, names, out)
     credit, error_days, reason = score_date(gold.record.date, pred.date if pred else None)

@@ -9,7 +9,6 @@ way news copy names officials: "Russian President Vladimir Putin", "North Korea'
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,6 +21,7 @@ from extractor.gazetteer import (
     GazetteerHit,
     lookup,
     match,
+    name_key,
     name_words_from,
     organisation_seated_in,
 )
@@ -77,22 +77,16 @@ class Entity:
 
     def aliases(self) -> list[str]:
         """Other names the article uses for this entity, verbatim, each once."""
-        seen = {_fold(self.name)}
+        seen = {name_key(self.name)}
         out: list[str] = []
         for mention in self.mentions:
             if mention.kind == "demonym":
                 continue
-            key = _fold(mention.surface)
+            key = name_key(mention.surface)
             if key not in seen:
                 seen.add(key)
                 out.append(mention.surface)
         return out
-
-
-def _fold(text: str) -> str:
-    text = text.replace("’", "'").lower()
-    text = re.sub(r"^the\s+", "", text)
-    return re.sub(r"[\s\-]+", " ", re.sub(r"'s$", "", text)).strip()
 
 
 @dataclass
@@ -303,10 +297,6 @@ def _name_continues(doc: Any, lo: int, hi: int) -> int:
     return end
 
 
-def _name_key(text: str) -> str:
-    return re.sub(r"[\s\-]+", " ", text.replace("’", "'").lower()).strip()
-
-
 @dataclass
 class _Cluster:
     key: str
@@ -360,7 +350,7 @@ def _scan_people(article: ParsedArticle, taken: set[tuple[int, int]]) -> list[_C
     pending.sort(key=lambda p: (p[0].kind != "body", p[2] == p[1], p[0].index))
     for sentence, lo, hi in pending:
         if sentence.kind != "body":
-            words = _name_key(
+            words = name_key(
                 article.text[
                     sentence.char(sentence.span.doc[lo]) : sentence.char_end(sentence.span.doc[hi])
                 ]
@@ -377,7 +367,7 @@ def _add_person(
 ) -> None:
     doc = sentence.span.doc
     name = article.text[sentence.char(doc[lo]) : sentence.char_end(doc[hi])]
-    words = _name_key(name).split()
+    words = name_key(name).split()
     cluster = _find_cluster(clusters, words)
     if cluster is None:
         cluster = _Cluster(" ".join(words), words[0], words[-1])
@@ -421,7 +411,7 @@ def _scan_surnames(
                 and tok.nbor(1).text[:1].isupper()
             ):
                 continue
-            word = _name_key(tok.text)
+            word = name_key(tok.text)
             candidates = [c for c in full if word in (c.first, c.last)]
             if candidates:
                 lo = tok.i
@@ -649,7 +639,7 @@ def _caption_people(
                 continue
             doc = ent.doc
             text = article.text[sentence.char(doc[bounds[0]]) : sentence.char_end(doc[bounds[1]])]
-            cluster = _find_cluster(clusters, _name_key(text).split())
+            cluster = _find_cluster(clusters, name_key(text).split())
             if cluster is not None:
                 found.append(
                     Mention(
