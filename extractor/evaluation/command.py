@@ -15,7 +15,7 @@ from typing import Any
 
 from extractor.errors import ConfigError
 from extractor.evaluation.bootstrap import DiffInterval, paired_bootstrap
-from extractor.evaluation.gate import Baseline, baseline_key, bless, check
+from extractor.evaluation.gate import MAX_ERROR_SHARE, Baseline, baseline_key, bless, check
 from extractor.evaluation.gold import PredictionSet, load_gold, load_predictions
 from extractor.evaluation.metrics import (
     HEADLINE_METRICS,
@@ -28,7 +28,8 @@ from extractor.evaluation.report_junit import write_junit
 from extractor.evaluation.report_terminal import render_table
 from extractor.evaluation.result import EvalResult
 
-#: Exit codes of `extract eval`.
+#: Exit codes of `extract eval`: 1 when `--check` finds a regression or `--check`/`--bless` find
+#: too many articles without a record (`MAX_ERROR_SHARE`).
 EXIT_OK, EXIT_REGRESSION = 0, 1
 
 
@@ -139,6 +140,7 @@ def result_json(result: EvalResult) -> dict[str, Any]:
         "baseline": asdict(result.baseline) if result.baseline is not None else None,
         "intervals": {m: asdict(i) for m, i in result.intervals.items()},
         "regressions": [asdict(r) for r in result.regressions],
+        "error_share": result.error_share,
         "ignored_predictions": result.ignored,
         "articles": [
             {
@@ -153,8 +155,26 @@ def result_json(result: EvalResult) -> dict[str, Any]:
     }
 
 
+def _too_many_failures(result: EvalResult) -> str | None:
+    """Why the run cannot be gated or blessed (too many articles without a record), or None."""
+    failed, total = len(result.failed()), len(result.scores.articles)
+    if result.error_share <= MAX_ERROR_SHARE:
+        return None
+    if failed == total:
+        return (
+            f"all {total} gold articles are error lines or missing: the run extracted nothing"
+        )
+    return (
+        f"{failed} of {total} gold articles ({result.error_share:.0%}) are error lines or "
+        f"missing, above the {MAX_ERROR_SHARE:.0%} the gate accepts"
+    )
+
+
 def run_eval(request: EvalRequest) -> EvalOutcome:
-    """Score, write the requested reports, then gate (`check`) or bless; never both."""
+    """Score, write the requested reports, then gate (`check`) or bless; never both.
+
+    Neither passes a run in which more than `MAX_ERROR_SHARE` of the gold articles has no record.
+    """
     if request.check and request.bless:
         raise ConfigError("--check and --bless exclude each other: bless, then check")
     baseline = Baseline.load(request.baseline_path)
@@ -170,20 +190,28 @@ def run_eval(request: EvalRequest) -> EvalOutcome:
         write_html(result, request.html_out)
     notes: list[str] = []
     exit_code = EXIT_OK
+    failed = _too_many_failures(result)
     if request.bless:
-        per_article = headline_per_article(result.scores.articles)
-        headline = {m: result.scores.micro.get(m) for m in HEADLINE_METRICS}
-        bless(baseline, result.key, headline, per_article)
-        notes.append(f"blessed {result.key} in {request.baseline_path}")
+        if failed is not None:
+            notes.append(f"not blessed: {failed}")
+            exit_code = EXIT_REGRESSION
+        else:
+            per_article = headline_per_article(result.scores.articles)
+            headline = {m: result.scores.micro.get(m) for m in HEADLINE_METRICS}
+            bless(baseline, result.key, headline, per_article)
+            notes.append(f"blessed {result.key} in {request.baseline_path}")
     elif request.check:
-        if result.baseline is None or not result.baseline.scores:
+        notes.extend(f"regression: {r.message()}" for r in result.regressions)
+        if failed is not None:
+            notes.append(f"check failed: {failed}")
+            exit_code = EXIT_REGRESSION
+        elif result.regressions:
+            exit_code = EXIT_REGRESSION
+        elif result.baseline is None or not result.baseline.scores:
             notes.append(
                 f"no baseline scores for {result.key} in {request.baseline_path}: nothing to "
                 "check (bless one with --bless)"
             )
-        elif result.regressions:
-            notes.extend(f"regression: {r.message()}" for r in result.regressions)
-            exit_code = EXIT_REGRESSION
         else:
             notes.append(f"no regression against {result.key}")
     return EvalOutcome(result=result, report=render_table(result), exit_code=exit_code, notes=notes)

@@ -18,6 +18,10 @@ from typing import Any
 from extractor.errors import ConfigError
 
 DEFAULT_TOLERANCE = 0.02
+#: A run in which more than this share of the gold articles has no record (an error line, or no
+#: line at all) measures its failures, not its extraction: `--check` fails on it and `--bless`
+#: refuses it. Above zero so that one transient failure in a large set does not block a bless.
+MAX_ERROR_SHARE = 0.05
 #: Baseline scores are stored to this many digits, so a comparison must allow half a unit of the
 #: last one: an unchanged run must never fail against its own blessed numbers.
 _DIGITS = 6

@@ -26,6 +26,16 @@ class EvalResult:
     regressions: list[Regression] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
 
+    def failed(self) -> list[ArticleScore]:
+        """The gold articles the run gave no record for: an error line, or no line at all."""
+        return [article for article in self.scores.articles if article.status != "ok"]
+
+    @property
+    def error_share(self) -> float:
+        """The share of the gold articles the run gave no record for (0 for an empty set)."""
+        total = len(self.scores.articles)
+        return len(self.failed()) / total if total else 0.0
+
     @property
     def source(self) -> Path:
         """The predictions file scored."""
