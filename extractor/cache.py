@@ -96,6 +96,7 @@ class CachedBackend:
         self.backend = backend
         self.cache = cache
         self.name = backend.name
+        self.capabilities = backend.capabilities
         self._fingerprint = fingerprint if fingerprint is not None else backend.fingerprint()
         self._lock = threading.Lock()
         self.hits = 0

@@ -42,10 +42,11 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import cast
 
 from extractor.article_step import ArticleExtractor, ArticleResult
 from extractor.articles import Article
-from extractor.backends.base import Backend
+from extractor.backends.base import Backend, Capabilities, ClosableBackend
 from extractor.backends.registry import create_backend
 from extractor.cache import AnswerCache
 from extractor.errors import ConfigError
@@ -65,8 +66,8 @@ OFFLINE_POOL_MIN_ARTICLES = 40
 #: calls vary in latency (a timed-out request takes seconds), so a short window starves the pool
 #: behind one slow article; the benchmark measured 0.26 of ideal throughput at 2. Offline work is
 #: even.
-ORDER_WINDOW_PER_SLOT = {"offline": 2}
-LLM_ORDER_WINDOW_PER_SLOT = 16
+LOCAL_ORDER_WINDOW_PER_SLOT = 2
+REQUEST_ORDER_WINDOW_PER_SLOT = 16
 #: Threads per request slot for backends that make requests: the extra threads run the articles
 #: that are between requests (backoff sleeps, grounding), while the others hold the slots.
 THREADS_PER_REQUEST_SLOT = 2
@@ -158,7 +159,8 @@ def _run_with(
     retry_errors: bool,
     progress: bool,
 ) -> RunSummary:
-    # A backend we did not build does not know the gate: it holds a slot per article.
+    # A backend we did not build does not know the gate: it holds a slot per article. One we
+    # built passes each request through it (`Capabilities.paced_by_gate`) or makes none.
     step = make_step(backend if owned else GatedBackend(backend, gate), settings)
     sink, index = open_output(out)
     ledger = UsageLedger(step.prices)
@@ -167,7 +169,7 @@ def _run_with(
     estimate = _estimate_articles(discovery)
     show = Progress(progress or sys.stderr.isatty(), sys.stderr, estimate)
     executor, work = _executor(backend, owned, settings, step, to_do=estimate - len(index))
-    window = order_window(backend.name, settings.concurrency)
+    window = order_window(backend.capabilities, settings.concurrency)
     ordered: InOrder[Outcome | KeptLine] = InOrder(executor, work, window, _internal_error)
 
     def write(result: Outcome | KeptLine) -> None:
@@ -229,9 +231,11 @@ def _plan(
             yield item
 
 
-def order_window(backend_name: str, concurrency: int) -> int:
+def order_window(capabilities: Capabilities, concurrency: int) -> int:
     """Most articles in flight or finished-but-unwritten at once (bounds memory)."""
-    return concurrency * ORDER_WINDOW_PER_SLOT.get(backend_name, LLM_ORDER_WINDOW_PER_SLOT)
+    if capabilities.runs_in_processes:
+        return concurrency * LOCAL_ORDER_WINDOW_PER_SLOT
+    return concurrency * REQUEST_ORDER_WINDOW_PER_SLOT
 
 
 # ---------------------------------------------------------------------- where articles run
@@ -241,9 +245,11 @@ def _executor(
     backend: Backend, owned: bool, settings: Settings, step: ArticleExtractor, *, to_do: int
 ) -> tuple[Executor, Callable[[Article], Outcome]]:
     """The pool the articles run on, and the function it runs for each."""
+    # Workers build their own backend from the settings, so only one built from them qualifies.
+    local = backend.capabilities.runs_in_processes
     use_processes = (
         owned
-        and backend.name == "offline"
+        and local
         and settings.concurrency > 1
         and to_do >= OFFLINE_POOL_MIN_ARTICLES
     )
@@ -255,10 +261,10 @@ def _executor(
             initargs=(settings,),
         )
         return pool, _work_in_process
-    # The offline backend is CPU-bound: extra threads in one process would only contend. Other
-    # backends get more threads than request slots, so that articles sleeping between retries
-    # or being grounded do not leave a slot idle.
-    threads = 1 if backend.name == "offline" else settings.concurrency * THREADS_PER_REQUEST_SLOT
+    # A CPU-bound backend: extra threads in one process would only contend. Other backends get
+    # more threads than request slots, so that articles sleeping between retries or being
+    # grounded do not leave a slot idle.
+    threads = 1 if local else settings.concurrency * THREADS_PER_REQUEST_SLOT
     return ThreadPoolExecutor(threads, thread_name_prefix="extract"), partial(_work, step)
 
 
@@ -326,7 +332,5 @@ def _same_file(source: Path, target: Path) -> bool:
 
 
 def _close(backend: Backend) -> None:
-    # Backends that hold a connection pool (the OpenAI client) expose close(); others do not.
-    close = getattr(backend, "close", None)
-    if callable(close):
-        close()
+    if backend.capabilities.has_close:
+        cast(ClosableBackend, backend).close()

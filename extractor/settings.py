@@ -19,13 +19,14 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from extractor.backends.registry import BACKEND_NAMES, backend_class
 from extractor.errors import ConfigError
 
-BACKENDS = ("offline", "openai")
 OUTPUT_MODES = ("json_schema", "json_object")
 DEFAULT_CONFIG_FILE = "extract.toml"
 CONFIG_ENV = "EXTRACT_CONFIG"
-#: Requests in flight for an LLM backend when not set: API calls wait on the network, not the CPU.
+#: Requests in flight when not set, for a backend that does not run in processes (an LLM): API
+#: calls wait on the network, not the CPU. One that does gets a process per core.
 DEFAULT_LLM_CONCURRENCY = 8
 
 
@@ -93,8 +94,10 @@ class Settings:
         if values.get("preset") and values.get("backend") == "offline":
             raise ConfigError("--preset applies to the openai backend, not to the offline one")
         if "concurrency" not in values:
-            offline = values.get("backend", cls.backend) == "offline"
-            values["concurrency"] = _cpu_count() if offline else DEFAULT_LLM_CONCURRENCY
+            declared = backend_class(values.get("backend", cls.backend)).capabilities
+            values["concurrency"] = (
+                _cpu_count() if declared.runs_in_processes else DEFAULT_LLM_CONCURRENCY
+            )
         return cls(**values, origins=origins)
 
     def with_changes(self, **changes: Any) -> Settings:
@@ -183,7 +186,7 @@ def _invalid(name: str, value: Any, origin: str, why: str) -> ConfigError:
 
 
 _SPECS: dict[str, _Spec] = {
-    "backend": _Spec(_text(BACKENDS), "EXTRACT_BACKEND"),
+    "backend": _Spec(_text(BACKEND_NAMES), "EXTRACT_BACKEND"),
     "model": _Spec(_text(), "EXTRACT_MODEL"),
     "base_url": _Spec(_text(), "OPENAI_BASE_URL"),
     "api_key": _Spec(_text(), "OPENAI_API_KEY"),

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from extractor.articles import Article
-from extractor.backends.base import Extraction
+from extractor.backends.base import Capabilities, Extraction
 from extractor.schema import EventDraft, PartyDraft, Usage
 
 # What `FakeBackend` can be told to answer: a draft, an exception to raise, a pause (seconds), an
@@ -49,6 +49,8 @@ class FakeBackend:
 
     With nothing scripted it answers `draft_for(article)`. Every call is recorded in `calls`.
     """
+
+    capabilities = Capabilities()
 
     def __init__(
         self,

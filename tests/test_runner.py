@@ -162,7 +162,7 @@ def test_reading_stays_at_most_one_window_ahead_of_a_stuck_article(tmp_path: Pat
     release.set()
     worker.join(timeout=30)
 
-    assert started_while_stuck <= order_window(backend.name, 2) < 80
+    assert started_while_stuck <= order_window(backend.capabilities, 2) < 80
     assert written_while_stuck == ""  # nothing may pass the first article
     assert len(read_lines(out)) == 80
 

@@ -1,4 +1,4 @@
-"""The one interface every backend implements."""
+"""The one interface every backend implements, and the capabilities it declares."""
 
 from __future__ import annotations
 
@@ -19,11 +19,29 @@ class Extraction:
     prompt: PromptRef | None = None
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a run needs to know to schedule a backend, declared by the backend's class (the
+    runner never asks for a backend by name)."""
+
+    #: Uses the API key; a backend that does not is built without it.
+    needs_key: bool = False
+    #: CPU-bound in this process: one thread at a time, or worker processes over the cores,
+    #: each building its own backend from the settings.
+    runs_in_processes: bool = False
+    #: Passes each of its requests through the run's `RequestGate` itself (so a slot is held
+    #: per HTTP request); any other backend the run paces by holding a slot per article.
+    paced_by_gate: bool = False
+    #: Holds resources (connections) to release with `close()` when the run ends.
+    has_close: bool = False
+
+
 class Backend(Protocol):
     """Turns one article into an `EventDraft`. Raises `ExtractorError` subclasses on failure."""
 
     #: Registry name, e.g. "offline" or "openai".
     name: str
+    capabilities: Capabilities
 
     @property
     def context_chars(self) -> int | None:
@@ -39,6 +57,14 @@ class Backend(Protocol):
         ...
 
 
+class ClosableBackend(Backend, Protocol):
+    """A backend that declares `Capabilities.has_close`."""
+
+    def close(self) -> None:
+        """Release what the backend holds (connection pools)."""
+        ...
+
+
 class BackendWrapper:
     """Base of a backend that wraps another to add a policy (pacing, caching, stopping): the
     name, context budget and fingerprint are the wrapped backend's; subclasses override
@@ -47,6 +73,7 @@ class BackendWrapper:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.name = backend.name
+        self.capabilities = backend.capabilities
 
     @property
     def context_chars(self) -> int | None:

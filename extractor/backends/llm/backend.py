@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from extractor.articles import Article
-from extractor.backends.base import Extraction
+from extractor.backends.base import Capabilities, Extraction
 from extractor.backends.llm.config import OpenAIConfig
 from extractor.backends.llm.transport import RetryPolicy, call_with_retries, scrub
 from extractor.errors import (
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     import openai
     from openai.types.chat import ChatCompletion
 
+    from extractor.settings import Settings
+
 OPENAI_HOST = "api.openai.com"
 # Sent when a local server needs no key: the SDK refuses to start without one.
 PLACEHOLDER_KEY = "not-needed"
@@ -50,6 +52,7 @@ class OpenAIBackend:
     """Extracts the main event with an OpenAI-compatible chat model."""
 
     name = "openai"
+    capabilities = Capabilities(needs_key=True, paced_by_gate=True, has_close=True)
 
     def __init__(
         self,
@@ -72,6 +75,11 @@ class OpenAIBackend:
         self._policy = RetryPolicy(
             max_retries=config.max_retries, max_wait=config.max_retry_wait, sleep=sleep
         )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, gate: RequestGate | None = None) -> OpenAIBackend:
+        """The backend `settings` configure, each request passing through `gate`."""
+        return cls(OpenAIConfig.from_settings(settings), gate=gate)
 
     @property
     def context_chars(self) -> int:

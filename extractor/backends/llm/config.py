@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from extractor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from extractor.settings import Settings
 
 OutputMode = Literal["json_schema", "json_object"]
 OUTPUT_MODES: tuple[str, ...] = ("json_schema", "json_object")
@@ -57,6 +60,25 @@ class OpenAIConfig:
                 raise ConfigError(f"{name} must be zero or more, not {value}")
         if self.max_retry_wait < 0:
             raise ConfigError(f"max_retry_wait must be zero or more, not {self.max_retry_wait}")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OpenAIConfig:
+        """The config `settings` describe; what they leave unset keeps the preset's (if any)
+        or this class's default."""
+        given: dict[str, Any] = {
+            "model": settings.model,
+            "base_url": settings.base_url,
+            "api_key": settings.api_key,
+            "output_mode": settings.output_mode,
+            "timeout": settings.timeout,
+            "max_retries": settings.max_retries,
+            "max_reasks": settings.max_reasks,
+            "context_chars": settings.context_chars,
+        }
+        overrides = {name: value for name, value in given.items() if value is not None}
+        if settings.preset:
+            return cls.from_preset(settings.preset, **overrides)
+        return cls(**overrides)
 
     @classmethod
     def from_preset(cls, preset: str, **overrides: Any) -> OpenAIConfig:

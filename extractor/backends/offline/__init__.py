@@ -12,9 +12,10 @@ import hashlib
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from extractor.articles import Article
-from extractor.backends.base import Extraction
+from extractor.backends.base import Capabilities, Extraction
 from extractor.backends.offline.claims import find_allegations, find_denials
 from extractor.backends.offline.dates import find_date
 from extractor.backends.offline.document import parse_article
@@ -27,6 +28,10 @@ from extractor.backends.offline.speakers import SpeakerResolver
 from extractor.backends.offline.summary import make_summary, make_title
 from extractor.backends.offline.terms import find_terms
 from extractor.schema import EventDraft
+
+if TYPE_CHECKING:
+    from extractor.pacing import RequestGate
+    from extractor.settings import Settings
 
 __all__ = ["OfflineBackend"]
 
@@ -48,10 +53,17 @@ class OfflineBackend:
     """Rule-based extraction over a spaCy parse; the default backend when no API key is set."""
 
     name = "offline"
+    #: CPU-bound, no key, no requests: a process pool over the cores at volume.
+    capabilities = Capabilities(runs_in_processes=True)
     context_chars: int | None = None
 
     def __init__(self, model_name: str = DEFAULT_MODEL) -> None:
         self.model_name = model_name
+
+    @classmethod
+    def from_settings(cls, settings: Settings, gate: RequestGate | None = None) -> OfflineBackend:
+        """The offline backend; it has no settings of its own and makes no requests."""
+        return cls()
 
     def _version(self) -> str:
         return model_version(self.model_name)
