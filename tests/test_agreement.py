@@ -37,3 +37,20 @@ def test_an_empty_folder_is_an_error_with_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", "--predictions", str(tmp_path)])
     assert result.exit_code == 2
     assert "no annotation files" in result.output
+
+
+REAL = REPO / "evals" / "real"
+
+
+def test_real_journalism_agreement_is_what_its_readme_reports() -> None:
+    args = ["eval", "--predictions", str(REAL / "agreement" / "annotator_b"),
+            "--gold", str(REAL / "agreement" / "annotator_a"),
+            "--articles", str(REAL / "dev"), "--name", "annotator_b"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    readme = (REAL / "agreement" / "README.md").read_text(encoding="utf-8")
+    for line in result.output.splitlines():
+        cells = line.split()
+        if len(cells) > 2 and cells[0] in {"parties.entity_f1", "allegations.f1", "denials.f1"}:
+            assert f"| {cells[0]} | {cells[1]} |" in readme, line
+    assert len(list((REAL / "agreement" / "annotator_b").glob("*.json"))) >= 10
