@@ -40,6 +40,7 @@ test: install browser lint
 	$(BIN)/pytest
 	$(BIN)/extract eval --backend offline --check
 	$(BIN)/extract eval --backend offline --articles evals/heldout --gold evals/heldout/gold --check
+	$(BIN)/extract eval --backend offline --articles evals/real/heldout --gold evals/real/heldout/gold --check
 
 bench: install
 	$(BIN)/python -m bench

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from extractor.evaluation.command import eval_set_name
 from extractor.evaluation.gate import ROUNDING_MARGIN
 from extractor.evaluation.gold import load_predictions
 from extractor.evaluation.matching import Candidate, pair_similarity
@@ -40,3 +41,12 @@ def test_the_gate_margin_covers_six_digit_rounding() -> None:
     score = 2 / 3
     blessed = round(score, 6)
     assert not score < blessed - 0.0 - ROUNDING_MARGIN
+
+
+def test_eval_sets_with_the_same_folder_name_get_different_names(tmp_path: Path) -> None:
+    # evals/heldout (the retellings) and evals/real/heldout must not share a baseline key.
+    assert eval_set_name(tmp_path / "evals" / "heldout") == "heldout"
+    assert eval_set_name(tmp_path / "evals" / "real" / "heldout") == "real-heldout"
+    assert eval_set_name(tmp_path / "evals" / "real" / "dev") == "real-dev"
+    assert eval_set_name(tmp_path / "seeds") == "seeds"
+    assert eval_set_name(tmp_path / "evals") == "evals"

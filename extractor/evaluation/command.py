@@ -60,8 +60,14 @@ class EvalOutcome:
 
 
 def eval_set_name(articles_dir: Path) -> str:
-    """The eval set's name: the articles folder's own name (``seeds/`` -> ``seeds``)."""
-    return articles_dir.resolve().name
+    """The eval set's name: the articles folder's own name (``seeds/`` -> ``seeds``), or below an
+    ``evals/`` folder its path from there joined by hyphens (``evals/heldout`` -> ``heldout``,
+    ``evals/real/heldout`` -> ``real-heldout``), so two sets with one folder name stay apart."""
+    parts = articles_dir.resolve().parts
+    if "evals" in parts[:-1]:
+        below = parts[len(parts) - parts[::-1].index("evals") :]
+        return "-".join(below)
+    return parts[-1]
 
 
 def backend_name(predictions: PredictionSet, override: str | None) -> str:
