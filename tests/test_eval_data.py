@@ -104,5 +104,7 @@ def test_real_set_metadata_describes_every_article(articles: Path) -> None:
         assert set(meta) == {"source", "published", "url", "title"}, article
         assert meta["source"], article
         PublicationDate.parse(meta["published"])
-        assert texts[article].split("\n", 1)[0] == meta["title"], article
+        # Wire copy from research corpora may have no headline: then the title is null.
+        if meta["title"] is not None:
+            assert texts[article].split("\n", 1)[0] == meta["title"], article
         assert f"`{article}`" in readme, f"{article} has no row in {articles.name}/README.md"
