@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import string
 import tomllib
@@ -26,7 +25,6 @@ from extractor.articles import Article
 from extractor.errors import ConfigError
 from extractor.schema import EventDraft, PromptRef, llm_json_schema
 
-PROMPTS_ENV = "EXTRACT_PROMPTS_DIR"
 _UNKNOWN = "unknown"
 
 
@@ -195,11 +193,11 @@ def _placeholders(template: str) -> set[str]:
 # ------------------------------------------------------------------------ loader
 
 
-def prompt_dirs() -> list[Path]:
-    """Where prompts are looked up, first match first: $EXTRACT_PROMPTS_DIR, repo, wheel."""
+def prompt_dirs(prompts_dir: Path | None = None) -> list[Path]:
+    """Where prompts are looked up, first match first: `prompts_dir` (the `prompts_dir`
+    setting, $EXTRACT_PROMPTS_DIR), the repository's prompts/, the wheel's copy."""
     package = Path(extractor.__file__).resolve().parent
-    env = os.environ.get(PROMPTS_ENV)
-    dirs = [Path(env)] if env else []
+    dirs = [prompts_dir] if prompts_dir is not None else []
     return [*dirs, package.parent / "prompts", package / "_prompts"]
 
 
@@ -207,9 +205,11 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
-def available_versions(name: str, directory: Path | None = None) -> list[str]:
-    """Versions of prompt `name` on disk, oldest first."""
-    folder = _prompt_folder(name, directory)
+def available_versions(
+    name: str, directory: Path | None = None, *, prompts_dir: Path | None = None
+) -> list[str]:
+    """Versions of prompt `name` on disk, oldest first (only in `directory`, if given)."""
+    folder = _prompt_folder(name, directory, prompts_dir)
     versions = []
     for path in folder.glob("v*.toml"):
         version = path.stem[1:]
@@ -218,15 +218,22 @@ def available_versions(name: str, directory: Path | None = None) -> list[str]:
     return sorted(versions, key=_version_key)
 
 
-def load_prompt(name: str, version: str | None = None, directory: Path | None = None) -> Prompt:
-    """Load prompt `name` at `version` (latest when None); `ConfigError` if absent or invalid."""
-    versions = available_versions(name, directory)
+def load_prompt(
+    name: str,
+    version: str | None = None,
+    directory: Path | None = None,
+    *,
+    prompts_dir: Path | None = None,
+) -> Prompt:
+    """Load prompt `name` at `version` (latest when None) from `directory` only, or else from
+    `prompt_dirs(prompts_dir)`; `ConfigError` if absent or invalid."""
+    versions = available_versions(name, directory, prompts_dir=prompts_dir)
     if not versions:
         raise ConfigError(f"prompt {name!r} has no v*.toml versions")
     chosen = version.removeprefix("v") if version else versions[-1]
     if chosen not in versions:
         raise ConfigError(f"prompt {name!r} has no version {chosen!r} (have {versions})")
-    path = _prompt_folder(name, directory) / f"v{chosen}.toml"
+    path = _prompt_folder(name, directory, prompts_dir) / f"v{chosen}.toml"
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -234,10 +241,10 @@ def load_prompt(name: str, version: str | None = None, directory: Path | None = 
     return prompt_from_dict(data, source=str(path), expect=(name, chosen))
 
 
-def _prompt_folder(name: str, directory: Path | None) -> Path:
+def _prompt_folder(name: str, directory: Path | None, prompts_dir: Path | None) -> Path:
     if not re.fullmatch(r"[a-z0-9_]+", name):
         raise ConfigError(f"prompt name {name!r} must be lower-case letters, digits, underscores")
-    candidates = [directory] if directory is not None else prompt_dirs()
+    candidates = [directory] if directory is not None else prompt_dirs(prompts_dir)
     for base in candidates:
         if (base / name).is_dir():
             return base / name

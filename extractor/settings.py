@@ -1,5 +1,12 @@
 """Run settings, resolved once with one precedence: flag > environment > config file > default.
 
+This is the only module that reads the environment: everything else gets a `Settings`.
+
+A preset (``--preset ollama``) is a bundle of values (base URL, model, context, timeout) that
+sits at the level it was given at: ``--preset`` beats ``OPENAI_BASE_URL`` and the config file,
+``EXTRACT_PRESET`` beats the config file; a value given at the same level as the preset (``--preset
+ollama --base-url URL``) beats the preset's.
+
 The config file is TOML with flat keys named like the fields below (``max_retries`` or
 ``max-retries``). It is ``--config FILE`` if given, else ``$EXTRACT_CONFIG``, else
 ``./extract.toml`` when that exists. Relative paths in it (``cache_dir``, ``prices``) are
@@ -47,6 +54,8 @@ class Settings:
     max_retries: int | None = None
     max_reasks: int | None = None
     context_chars: int | None = None
+    #: Prompt templates looked up here before the bundled ones.
+    prompts_dir: Path | None = None
     cache: bool = True
     cache_dir: Path = Path(".extract-cache")
     prices: Path | None = None
@@ -87,12 +96,8 @@ class Settings:
             else:
                 origins[name] = "default"
 
-        if values.get("preset") and "backend" not in values:
-            # A preset names an OpenAI-compatible server, so it implies that backend.
-            values["backend"] = "openai"
-            origins["backend"] = origins["preset"]
-        if values.get("preset") and values.get("backend") == "offline":
-            raise ConfigError("--preset applies to the openai backend, not to the offline one")
+        if values.get("preset"):
+            _apply_preset(values, origins)
         if "concurrency" not in values:
             declared = backend_class(values.get("backend", cls.backend)).capabilities
             values["concurrency"] = (
@@ -115,6 +120,35 @@ class Settings:
                 value = "(set)" if value else "(unset)"
             lines.append(f"{item.name} = {value}  [{self.origins.get(item.name, 'default')}]")
         return "\n".join(lines)
+
+
+#: How strongly each kind of origin holds, for comparing a preset's values with the others'.
+_RANK = {"flag": 3, "env": 2, "config": 1, "default": 0}
+
+
+def _rank(origin: str) -> int:
+    return _RANK[origin.split(" ", 1)[0]]
+
+
+def _apply_preset(values: dict[str, Any], origins: dict[str, str]) -> None:
+    """Put the preset's values in every field not set at its level or higher (see the module
+    docstring); the preset names an OpenAI-compatible server, so it implies that backend."""
+    # The presets live with the backend they configure; imported only when one is named.
+    from extractor.backends.llm.config import PRESETS
+
+    name = values["preset"]
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; choose from {', '.join(sorted(PRESETS))}")
+    level = _rank(origins["preset"])
+    if "backend" not in values:
+        values["backend"] = "openai"
+        origins["backend"] = f"preset {name} ({origins['preset']})"
+    if values["backend"] != "openai":
+        raise ConfigError(f"--preset applies to the openai backend, not to {values['backend']}")
+    for field_name, value in PRESETS[name].items():
+        if field_name in _SPECS and _rank(origins[field_name]) < level:
+            values[field_name] = value
+            origins[field_name] = f"preset {name} ({origins['preset']})"
 
 
 def _cpu_count() -> int:
@@ -199,6 +233,7 @@ _SPECS: dict[str, _Spec] = {
     "max_retries": _Spec(_number(int, 0), "EXTRACT_MAX_RETRIES"),
     "max_reasks": _Spec(_number(int, 0), "EXTRACT_MAX_REASKS"),
     "context_chars": _Spec(_number(int, 200), "EXTRACT_CONTEXT_CHARS"),
+    "prompts_dir": _Spec(_path, "EXTRACT_PROMPTS_DIR"),
     "cache": _Spec(_flag, "EXTRACT_CACHE"),
     "cache_dir": _Spec(_path, "EXTRACT_CACHE_DIR"),
     "prices": _Spec(_path, "EXTRACT_PRICES"),

@@ -18,6 +18,7 @@ import pytest
 from extractor.articles import Article
 from extractor.backends.base import Backend
 from extractor.backends.openai_backend import PRESETS, OpenAIBackend, OpenAIConfig
+from extractor.backends.registry import create_backend
 from extractor.errors import (
     BackendError,
     BackendRefusal,
@@ -28,6 +29,7 @@ from extractor.errors import (
 )
 from extractor.prompts import load_prompt
 from extractor.schema import EventDraft, llm_json_schema
+from extractor.settings import Settings
 
 from .conftest import REPO
 from .fake_openai import (
@@ -194,13 +196,31 @@ def test_local_server_without_key_gets_a_placeholder(
     assert server.requests[0].headers["authorization"] == "Bearer not-needed"
 
 
-def test_key_from_environment(
-    make: Make, server: FakeOpenAI, sleeps: list[float], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env-123456")
+def test_key_from_the_environment_comes_through_settings(server: FakeOpenAI) -> None:
+    env = {"OPENAI_API_KEY": "sk-from-env-123456", "OPENAI_BASE_URL": server.base_url}
+    settings = Settings.resolve(environ=env, backend="openai", model="test-model")
+    backend = create_backend(settings)
     server.enqueue(valid_reply(DRAFT))
-    make(api_key=None).extract(ARTICLE)
+    try:
+        backend.extract(ARTICLE)
+    finally:
+        backend.close()  # type: ignore[attr-defined]
     assert server.requests[0].headers["authorization"] == "Bearer sk-from-env-123456"
+
+
+def test_the_backend_reads_no_environment(
+    server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only `Settings.resolve` reads the environment; a config says everything.
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env-123456")
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    with pytest.raises(ConfigError, match="no API key"):
+        OpenAIBackend(OpenAIConfig())
+    backend = OpenAIBackend(OpenAIConfig(api_key="sk-given-123456789"))
+    try:
+        assert str(backend._get_client().base_url).startswith("https://api.openai.com/")
+    finally:
+        backend.close()
 
 
 def test_openai_itself_without_key_is_a_config_error() -> None:

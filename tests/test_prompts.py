@@ -151,11 +151,10 @@ def test_editing_a_template_changes_its_hash(
 ) -> None:
     original = load_prompt("event_record", "1").sha256
     folder = _copy_prompts(tmp_path)
-    monkeypatch.setenv("EXTRACT_PROMPTS_DIR", str(folder))
-    assert load_prompt("event_record", "1").sha256 == original
+    assert load_prompt("event_record", "1", prompts_dir=folder).sha256 == original
     path = folder / "event_record" / "v1.toml"
     path.write_text(path.read_text("utf-8").replace("JSON only", "JSON only, please"), "utf-8")
-    assert load_prompt("event_record", "1").sha256 != original
+    assert load_prompt("event_record", "1", prompts_dir=folder).sha256 != original
 
 
 def _write_version(folder: Path, version: str, system: str = "Say JSON.") -> None:
@@ -212,13 +211,9 @@ def test_reask_message_carries_the_error() -> None:
     assert "field `date` missing {x}" in message["content"]
 
 
-def test_prompt_dirs_order_env_then_repo_then_wheel(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_prompt_dirs_order_setting_then_repo_then_wheel(tmp_path: Path) -> None:
     package = Path(extractor.__file__).resolve().parent
-    monkeypatch.setenv("EXTRACT_PROMPTS_DIR", str(tmp_path))
-    assert prompt_dirs() == [tmp_path, package.parent / "prompts", package / "_prompts"]
-    monkeypatch.delenv("EXTRACT_PROMPTS_DIR")
+    assert prompt_dirs(tmp_path) == [tmp_path, package.parent / "prompts", package / "_prompts"]
     assert prompt_dirs()[0] == PROMPTS
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
+import extractor
+from extractor.backends.llm.config import PRESETS
+from extractor.backends.registry import create_backend
 from extractor.errors import ConfigError
 from extractor.settings import DEFAULT_LLM_CONCURRENCY, Settings
 
@@ -124,3 +128,64 @@ def test_bool_and_path_from_env() -> None:
 def test_unknown_flag_is_rejected() -> None:
     with pytest.raises(ConfigError, match="unknown setting"):
         Settings.resolve(environ={}, colour="blue")
+
+
+# --------------------------------------------------------------- presets and precedence
+
+
+def test_a_preset_flag_beats_the_environment_base_url() -> None:
+    # The bug: the preset was merged after precedence, so OPENAI_BASE_URL won over --preset.
+    env = {"OPENAI_BASE_URL": "http://elsewhere.example/v1", "EXTRACT_MODEL": "env-model"}
+    settings = Settings.resolve(environ=env, preset="ollama")
+    assert settings.base_url == "http://localhost:11434/v1"
+    assert settings.model == PRESETS["ollama"]["model"]
+    assert settings.origins["base_url"] == "preset ollama (flag)"
+
+
+def test_a_value_at_the_presets_own_level_beats_the_preset(tmp_path: Path) -> None:
+    flags = Settings.resolve(environ={}, preset="vllm", base_url="http://mine:9/v1")
+    assert flags.base_url == "http://mine:9/v1"
+    assert flags.context_chars == PRESETS["vllm"]["context_chars"]
+    env = {"EXTRACT_PRESET": "vllm", "OPENAI_BASE_URL": "http://env:9/v1"}
+    assert Settings.resolve(environ=env).base_url == "http://env:9/v1"
+
+
+def test_an_environment_preset_beats_the_config_file_but_not_a_flag(tmp_path: Path) -> None:
+    config = tmp_path / "extract.toml"
+    config.write_text('base_url = "http://config:1/v1"\ntimeout = 5\n', encoding="utf-8")
+    env = {"EXTRACT_PRESET": "lmstudio"}
+    settings = Settings.resolve(environ=env, config=config)
+    assert settings.base_url == PRESETS["lmstudio"]["base_url"]
+    assert settings.timeout == PRESETS["lmstudio"]["timeout"]
+    flagged = Settings.resolve(environ=env, config=config, timeout=7)
+    assert flagged.timeout == 7
+
+
+def test_a_preset_reaches_the_backend_over_the_environment() -> None:
+    env = {"OPENAI_BASE_URL": "http://elsewhere.example/v1"}
+    backend = create_backend(Settings.resolve(environ=env, preset="ollama"))
+    assert backend.fingerprint()["model"] == PRESETS["ollama"]["model"]
+    assert backend._base_url == "http://localhost:11434/v1"  # type: ignore[attr-defined]
+
+
+def test_an_unknown_preset_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown preset 'nope'"):
+        Settings.resolve(environ={}, preset="nope")
+
+
+def test_the_prompts_folder_is_a_setting() -> None:
+    settings = Settings.resolve(environ={"EXTRACT_PROMPTS_DIR": "/tmp/p"})
+    assert settings.prompts_dir == Path("/tmp/p")
+    assert settings.origins["prompts_dir"] == "env EXTRACT_PROMPTS_DIR"
+
+
+def test_nothing_outside_settings_reads_the_environment() -> None:
+    package = Path(extractor.__file__).parent
+    readers = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "settings.py" and path.parent == package:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "environb"}:
+                readers.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert readers == []

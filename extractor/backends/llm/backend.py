@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 import threading
 import time
@@ -42,6 +41,8 @@ if TYPE_CHECKING:
     from extractor.settings import Settings
 
 OPENAI_HOST = "api.openai.com"
+#: Passed explicitly: given None, the SDK would read OPENAI_BASE_URL from the environment itself.
+OPENAI_BASE_URL = f"https://{OPENAI_HOST}/v1"
 # Sent when a local server needs no key: the SDK refuses to start without one.
 PLACEHOLDER_KEY = "not-needed"
 _MAX_ERRORS_SHOWN = 8
@@ -65,9 +66,11 @@ class OpenAIBackend:
         self.config = config
         #: Every HTTP request passes through it; a run shares one between its threads.
         self.gate = gate or RequestGate(None)
-        self.prompt = load_prompt(config.prompt_name, config.prompt_version)
-        self._base_url = config.base_url or os.environ.get("OPENAI_BASE_URL") or None
-        self._host = urlsplit(self._base_url).netloc if self._base_url else OPENAI_HOST
+        self.prompt = load_prompt(
+            config.prompt_name, config.prompt_version, prompts_dir=config.prompts_dir
+        )
+        self._base_url = config.base_url or OPENAI_BASE_URL
+        self._host = urlsplit(self._base_url).netloc
         self._api_key = self._resolve_key(client)
         self._client = client
         self._owns_client = client is None
@@ -162,12 +165,11 @@ class OpenAIBackend:
     def _resolve_key(self, client: openai.OpenAI | None) -> str:
         if client is not None:
             return str(client.api_key or "")
-        key = self.config.api_key or os.environ.get("OPENAI_API_KEY")
-        if key:
-            return key
+        if self.config.api_key:
+            return self.config.api_key
         if self._host == OPENAI_HOST:
             raise ConfigError(
-                "no API key: set OPENAI_API_KEY (or api_key), or point base_url at a local server"
+                "no API key: set OPENAI_API_KEY, or point base_url at a local server"
             )
         return PLACEHOLDER_KEY
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from extractor.errors import ConfigError
@@ -20,9 +21,9 @@ class OpenAIConfig:
     """Everything the backend needs; one object, validated on construction."""
 
     model: str = "gpt-4o-mini"
-    #: None -> the SDK default (OPENAI_BASE_URL, else api.openai.com).
+    #: None -> api.openai.com (the environment is read by `Settings`, never here).
     base_url: str | None = None
-    #: None -> OPENAI_API_KEY; a local server may need none (a placeholder is sent then).
+    #: None -> no key: an error for api.openai.com; a local server gets a placeholder.
     api_key: str | None = field(default=None, repr=False)
     output_mode: OutputMode = "json_schema"
     timeout: float = 60.0
@@ -36,6 +37,8 @@ class OpenAIConfig:
     context_chars: int = 48_000
     prompt_name: str = "event_record"
     prompt_version: str | None = None
+    #: Prompt templates looked up here before the bundled ones.
+    prompts_dir: Path | None = None
     #: Longest wait between transport retries, also the cap on a server's Retry-After.
     max_retry_wait: float = 30.0
 
@@ -63,8 +66,8 @@ class OpenAIConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIConfig:
-        """The config `settings` describe; what they leave unset keeps the preset's (if any)
-        or this class's default."""
+        """The config `settings` describe (which already hold the preset's values where it
+        wins); what they leave unset keeps the preset's or this class's default."""
         given: dict[str, Any] = {
             "model": settings.model,
             "base_url": settings.base_url,
@@ -74,6 +77,7 @@ class OpenAIConfig:
             "max_retries": settings.max_retries,
             "max_reasks": settings.max_reasks,
             "context_chars": settings.context_chars,
+            "prompts_dir": settings.prompts_dir,
         }
         overrides = {name: value for name, value in given.items() if value is not None}
         if settings.preset:
