@@ -64,3 +64,14 @@ class GoldError(ExtractorError):
     """A gold or predictions file is malformed (exit code 2 in `extract eval`)."""
 
     kind = "gold_error"
+
+
+class ExtractionFailed(ExtractorError):
+    """`extractor.extract` got an error line instead of a record; `type` is the line's."""
+
+    kind = "extraction_failed"
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.type = error_type
+        self.message = message

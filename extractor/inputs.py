@@ -35,15 +35,15 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
 from extractor.articles import Article, PublicationDate
-from extractor.errors import InputError
+from extractor.errors import ConfigError, InputError
 
 ARTICLE_EXTENSIONS = (".txt", ".html", ".htm", ".jsonl")
 DEFAULT_MAX_CHARS = 2_000_000
@@ -180,17 +180,22 @@ class ArticleReader:
         *,
         max_chars: int = DEFAULT_MAX_CHARS,
         stdin: IO[bytes] | None = None,
+        given: Mapping[str, str] | None = None,
     ) -> None:
         self.discovery = discovery
         self.report = discovery.report
         self.max_chars = max_chars
         self._stdin = stdin
+        #: Metadata given for every article read (``--source``...): it beats the input's own.
+        self._given = _checked_given(given or {})
         self._seen: dict[str, str] = {}
         self._metadata: dict[Path, dict[str, Any] | str] = {}
 
     def __iter__(self) -> Iterator[Article | BadInput]:
         for source in self.discovery.sources:
             for item in self._read_source(source):
+                if self._given and isinstance(item, Article):
+                    item = replace(item, **self._given)
                 yield self._check_duplicate(item, source)
 
     def _check_duplicate(self, item: Article | BadInput, source: _Source) -> Article | BadInput:
@@ -229,15 +234,29 @@ class ArticleReader:
                     f"unsupported file type {suffix or '(none)'} (expected {expected})"
                 )
             text = self._decode(self._read_bytes(path), str(path))
-            title: str | None
+            own: dict[str, str | None]
             if suffix == ".txt":
-                title = txt_title(text)
+                own = {"title": txt_title(text)}
             else:
-                text, title = html_to_text(text)
-            metadata = self._metadata_for(path, article_id)
-            return _build_article(article_id, text, {"title": title, **metadata}, self.max_chars)
+                text, own = html_page(text)
+                self._drop_bad_published(own, str(path))
+            # metadata.json beats what the file says of itself; its nulls say nothing.
+            listed = self._metadata_for(path, article_id)
+            metadata = {**own, **{k: v for k, v in listed.items() if v is not None}}
+            return _build_article(article_id, text, metadata, self.max_chars)
         except InputError as exc:
             return BadInput(article_id, f"{path}: {exc}")
+
+    def _drop_bad_published(self, page: dict[str, str | None], where: str) -> None:
+        # A page's own markup is not the user's input: a date that does not parse is ignored.
+        published = page.get("published")
+        if published is None:
+            return
+        try:
+            PublicationDate.parse(published)
+        except InputError as exc:
+            self.report.warnings.append(f"{where}: article:published_time ignored: {exc}")
+            page["published"] = None
 
     def _read_bytes(self, path: Path) -> bytes:
         try:
@@ -425,6 +444,20 @@ def _load_metadata(path: Path) -> dict[str, Any] | str:
     return data
 
 
+def _checked_given(given: Mapping[str, str]) -> dict[str, Any]:
+    """`Article` fields from metadata given for every article; `ConfigError` for a bad one."""
+    unknown = set(given) - set(METADATA_FIELDS)
+    if unknown:
+        raise ConfigError(f"unknown metadata {sorted(unknown)} (known: {list(METADATA_FIELDS)})")
+    fields: dict[str, Any] = dict(given)
+    if "published" in given:
+        try:
+            fields["published"] = PublicationDate.parse(given["published"])
+        except InputError as exc:
+            raise ConfigError(f"--published: {exc}") from None
+    return fields
+
+
 def _build_article(article_id: str, text: str, metadata: dict[str, Any], max_chars: int) -> Article:
     if not text.strip():
         raise InputError("empty article (only white space)" if text else "empty article text")
@@ -464,17 +497,28 @@ _BLOCK_TAGS = frozenset(
 _VOID_TAGS = frozenset({"br", "hr", "img", "meta", "link", "input", "wbr", "source", "area"})
 
 
+#: <meta property|name=KEY content=...> -> article metadata field (the first of each counts).
+HTML_META_FIELDS = {
+    "article:published_time": "published",
+    "og:site_name": "source",
+    "og:url": "url",
+}
+
+
 class _VisibleText(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.paragraphs: list[str] = []
         self.title_parts: list[str] = []
+        self.meta: dict[str, str] = {}
         self._current: list[str] = []
         self._skip_depth = 0
         self._in_title = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title":
+        if tag == "meta":
+            self._read_meta(dict(attrs))
+        elif tag == "title":
             self._in_title = True
         elif tag in _SKIPPED_TAGS and tag not in _VOID_TAGS:
             self._skip_depth += 1
@@ -495,6 +539,13 @@ class _VisibleText(HTMLParser):
         elif not self._skip_depth:
             self._current.append(data)
 
+    def _read_meta(self, attrs: dict[str, str | None]) -> None:
+        key = (attrs.get("property") or attrs.get("name") or "").strip().lower()
+        content = " ".join((attrs.get("content") or "").split())
+        field_name = HTML_META_FIELDS.get(key)
+        if field_name is not None and content and field_name not in self.meta:
+            self.meta[field_name] = content
+
     def _break(self) -> None:
         paragraph = " ".join("".join(self._current).split())
         if paragraph:
@@ -506,10 +557,20 @@ class _VisibleText(HTMLParser):
         self._break()
 
 
-def html_to_text(html: str) -> tuple[str, str | None]:
-    """Visible text of an HTML page, one paragraph per line (blank line between), and its title."""
+def html_page(html: str) -> tuple[str, dict[str, str | None]]:
+    """Visible text of an HTML page, one paragraph per line (blank line between), and the
+    metadata it gives: `title` from <title>, `published`, `source` and `url` from
+    `HTML_META_FIELDS` (Open Graph and article meta tags)."""
     parser = _VisibleText()
     parser.feed(html)
     parser.close()
-    title = " ".join("".join(parser.title_parts).split()) or None
-    return "\n\n".join(parser.paragraphs), title
+    metadata: dict[str, str | None] = {"title": " ".join("".join(parser.title_parts).split())}
+    metadata.update(parser.meta)
+    metadata["title"] = metadata["title"] or None
+    return "\n\n".join(parser.paragraphs), metadata
+
+
+def html_to_text(html: str) -> tuple[str, str | None]:
+    """Visible text of an HTML page and its <title> (see `html_page` for the rest)."""
+    text, metadata = html_page(html)
+    return text, metadata["title"]

@@ -37,7 +37,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -121,14 +121,18 @@ def run(
     retry_errors: bool = False,
     progress: bool = False,
     backend: Backend | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> RunSummary:
     """Extract every article under `paths` into `out` (stdout when None); resume if it exists.
 
-    `backend` replaces the one `settings` names (injection for embedding and tests).
+    `backend` replaces the one `settings` names (injection for embedding and tests); `metadata`
+    (``source``, ``published``, ``url``, ``title``) is given for every article read and beats
+    what the inputs say.
     Raises `ConfigError` for settings or paths that make the run impossible (no articles found).
     """
     started = time.monotonic()
     discovery = discover(paths, recursive=settings.recursive)
+    reader = ArticleReader(discovery, max_chars=settings.max_chars, given=metadata)
     if out is not None:
         _leave_out_the_output(discovery, out)
     if not discovery.has_sources:
@@ -139,10 +143,10 @@ def run(
     if backend is None:
         backend = create_backend(settings, gate)
     try:
-        summary = _run_with(backend, owned, gate, discovery, out, settings, retry_errors, progress)
+        summary = _run_with(backend, owned, gate, reader, out, settings, retry_errors, progress)
     finally:
         if owned:
-            _close(backend)
+            close_backend(backend)
     summary.skipped_files = discovery.report.skipped
     summary.warnings = discovery.report.warnings
     summary.elapsed_s = time.monotonic() - started
@@ -153,7 +157,7 @@ def _run_with(
     backend: Backend,
     owned: bool,
     gate: RequestGate,
-    discovery: Discovery,
+    reader: ArticleReader,
     out: Path | None,
     settings: Settings,
     retry_errors: bool,
@@ -165,8 +169,7 @@ def _run_with(
     sink, index = open_output(out)
     ledger = UsageLedger(step.prices)
     summary = RunSummary(output=str(out) if out else "stdout", backend=backend.name)
-    reader = ArticleReader(discovery, max_chars=settings.max_chars)
-    estimate = _estimate_articles(discovery)
+    estimate = _estimate_articles(reader.discovery)
     show = Progress(progress or sys.stderr.isatty(), sys.stderr, estimate)
     executor, work = _executor(backend, owned, settings, step, to_do=estimate - len(index))
     window = order_window(backend.capabilities, settings.concurrency)
@@ -331,6 +334,7 @@ def _same_file(source: Path, target: Path) -> bool:
         return False
 
 
-def _close(backend: Backend) -> None:
+def close_backend(backend: Backend) -> None:
+    """Release what a backend holds, if it declares it holds anything (`has_close`)."""
     if backend.capabilities.has_close:
         cast(ClosableBackend, backend).close()

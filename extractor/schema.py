@@ -196,12 +196,17 @@ class Provenance(_Strict):
 
 
 class ArticleInfo(_Strict):
-    """Where the record came from: the article's own metadata, as given with the input."""
+    """Where the record came from: the article's own metadata, as given with the input
+    (--source/--published/--url, metadata.json, JSON Lines fields, an HTML page's meta tags,
+    a .txt file's headline line)."""
 
-    id: str
-    title: str | None = Field(default=None, description="The article's own headline.")
+    id: str = Field(description="The article's id in the run (file name, or JSON Lines id).")
+    title: str | None = Field(
+        default=None,
+        description="The article's own headline (the record's `title` is the event's).",
+    )
     source: str | None = Field(default=None, description="The outlet, e.g. 'Reuters'.")
-    url: str | None = None
+    url: str | None = Field(default=None, description="Where the article was published.")
     published: str | None = Field(
         default=None, description="As given: ISO date, or ISO interval 'start/end'."
     )

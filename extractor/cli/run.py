@@ -30,6 +30,10 @@ _HELP = "\n\n".join(
         "duplicate_id; the first keeps it) and a PATH that does not exist (id = PATH as typed) "
         "each get an error line, and the run goes on. If no PATH names anything readable, "
         "nothing runs (exit 2).",
+        "--source, --published and --url give one input's metadata (a file, or - for standard "
+        "input; for JSON Lines every article in it) and beat what the input says; an HTML page's "
+        "<title>, og:site_name, og:url and article:published_time meta tags are read, and a "
+        "folder's metadata.json beats them.",
         "With --out FILE, an existing FILE is resumed: lines whose article and fingerprint "
         "(article text and metadata, model, prompt, parameters) match are kept, the rest are "
         "redone, and FILE ends with one line per article, in input order.",
@@ -121,6 +125,14 @@ def run(
     summary_json: Annotated[
         Path | None, typer.Option(help="Also write the run summary to this JSON file.")
     ] = None,
+    source: Annotated[
+        _Text, typer.Option(help="One input only: the outlet, e.g. Reuters (beats the input's).")
+    ] = None,
+    published: Annotated[
+        _Text,
+        typer.Option(help="One input only: publication date, ISO YYYY-MM-DD or an interval."),
+    ] = None,
+    url: Annotated[_Text, typer.Option(help="One input only: the article's URL.")] = None,
 ) -> None:
     try:
         settings = Settings.resolve(
@@ -143,10 +155,17 @@ def run(
             recursive=recursive,
             max_chars=max_chars,
         )
+        given = {"source": source, "published": published, "url": url}
+        metadata = {name: value for name, value in given.items() if value is not None}
+        if metadata and (len(paths) != 1 or (paths[0] != "-" and not Path(paths[0]).is_file())):
+            flags = ", ".join(f"--{name}" for name in metadata)
+            raise ConfigError(f"{flags}: give one input (a file or -), not {' '.join(paths)}")
         from extractor import runner
 
         target = None if out in (None, "-") else Path(out)
-        summary = runner.run(paths, target, settings, retry_errors=retry_errors, progress=progress)
+        summary = runner.run(
+            paths, target, settings, retry_errors=retry_errors, progress=progress, metadata=metadata
+        )
     except ConfigError as exc:
         typer.echo(f"extract run: {exc}", err=True)
         raise typer.Exit(2) from None
