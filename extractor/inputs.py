@@ -25,6 +25,14 @@ Bad input never stops a run: it becomes a `BadInput` (an error line) and reading
   otherwise an error. A NUL byte marks a binary file, also an error.
 * A second article with an id already seen in this run gets a ``duplicate_id`` error line; the
   first one keeps the id.
+
+Metadata, strongest first: what the caller gives for every article (``--source``...), a folder's
+``metadata.json``, what the file says of itself (JSON Lines fields, an HTML page's tags, see
+`extractor.html_text`; a .txt file's headline line).
+
+Over 400 lines because every rule above is one input's edge case, and they share the reader's
+state (ids seen, the report, the size bound); discovery (paths -> sources) comes first, reading
+(sources -> articles) after.
 """
 
 from __future__ import annotations
@@ -37,13 +45,13 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from html.parser import HTMLParser
 from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
 from extractor.articles import Article, PublicationDate
 from extractor.errors import ConfigError, InputError
+from extractor.html_text import html_page
 
 ARTICLE_EXTENSIONS = (".txt", ".html", ".htm", ".jsonl")
 DEFAULT_MAX_CHARS = 2_000_000
@@ -480,97 +488,3 @@ def _build_article(article_id: str, text: str, metadata: dict[str, Any], max_cha
         published=published,
         url=values["url"],
     )
-
-
-# ---------------------------------------------------------------------- HTML
-
-# Not "head": HTML may leave out </head>, and then its skip would swallow the whole body. What a
-# head holds besides <title> (script, style, meta) is skipped or empty anyway.
-_SKIPPED_TAGS = frozenset({"script", "style", "nav", "noscript", "template", "svg"})
-_BLOCK_TAGS = frozenset(
-    {
-        "p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article", "main",
-        "header", "footer", "aside", "blockquote", "pre", "figure", "figcaption", "hr",
-        "h1", "h2", "h3", "h4", "h5", "h6", "dd", "dt", "dl", "body", "html",
-    }
-)  # fmt: skip
-_VOID_TAGS = frozenset({"br", "hr", "img", "meta", "link", "input", "wbr", "source", "area"})
-
-
-#: <meta property|name=KEY content=...> -> article metadata field (the first of each counts).
-HTML_META_FIELDS = {
-    "article:published_time": "published",
-    "og:site_name": "source",
-    "og:url": "url",
-}
-
-
-class _VisibleText(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.paragraphs: list[str] = []
-        self.title_parts: list[str] = []
-        self.meta: dict[str, str] = {}
-        self._current: list[str] = []
-        self._skip_depth = 0
-        self._in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "meta":
-            self._read_meta(dict(attrs))
-        elif tag == "title":
-            self._in_title = True
-        elif tag in _SKIPPED_TAGS and tag not in _VOID_TAGS:
-            self._skip_depth += 1
-        elif tag in _BLOCK_TAGS:
-            self._break()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-        elif tag in _SKIPPED_TAGS:
-            self._skip_depth = max(0, self._skip_depth - 1)
-        elif tag in _BLOCK_TAGS:
-            self._break()
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title_parts.append(data)
-        elif not self._skip_depth:
-            self._current.append(data)
-
-    def _read_meta(self, attrs: dict[str, str | None]) -> None:
-        key = (attrs.get("property") or attrs.get("name") or "").strip().lower()
-        content = " ".join((attrs.get("content") or "").split())
-        field_name = HTML_META_FIELDS.get(key)
-        if field_name is not None and content and field_name not in self.meta:
-            self.meta[field_name] = content
-
-    def _break(self) -> None:
-        paragraph = " ".join("".join(self._current).split())
-        if paragraph:
-            self.paragraphs.append(paragraph)
-        self._current = []
-
-    def close(self) -> None:
-        super().close()
-        self._break()
-
-
-def html_page(html: str) -> tuple[str, dict[str, str | None]]:
-    """Visible text of an HTML page, one paragraph per line (blank line between), and the
-    metadata it gives: `title` from <title>, `published`, `source` and `url` from
-    `HTML_META_FIELDS` (Open Graph and article meta tags)."""
-    parser = _VisibleText()
-    parser.feed(html)
-    parser.close()
-    metadata: dict[str, str | None] = {"title": " ".join("".join(parser.title_parts).split())}
-    metadata.update(parser.meta)
-    metadata["title"] = metadata["title"] or None
-    return "\n\n".join(parser.paragraphs), metadata
-
-
-def html_to_text(html: str) -> tuple[str, str | None]:
-    """Visible text of an HTML page and its <title> (see `html_page` for the rest)."""
-    text, metadata = html_page(html)
-    return text, metadata["title"]

@@ -15,12 +15,12 @@ import pytest
 
 from extractor.articles import Article, PublicationDate
 from extractor.errors import InputError
+from extractor.html_text import html_to_text
 from extractor.inputs import (
     ArticleReader,
     BadInput,
     decode_text,
     discover,
-    html_to_text,
     read_articles,
     txt_title,
 )

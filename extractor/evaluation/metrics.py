@@ -25,7 +25,7 @@ from extractor.evaluation.matching import (
 )
 from extractor.gazetteer import PartyNames, name_key
 from extractor.grounding import ground_quote
-from extractor.schema import EventDate, EventRecord
+from extractor.schema import FACT_FIELDS, FACT_LIST_FIELDS, EventDate, EventRecord
 
 #: The one number per field that reports lead with and the gate checks (all: higher is better).
 HEADLINE_METRICS: tuple[str, ...] = (
@@ -449,11 +449,11 @@ def _score_summary(gold: GoldArticle, pred: EventRecord | None, out: ArticleScor
 
 def _evidence_items(record: EventRecord) -> list[tuple[str, int | None, str]]:
     items: list[tuple[str, int | None, str]] = []
-    if record.date is not None:
-        items.append(("date", None, record.date.evidence.quote))
-    if record.location is not None:
-        items.append(("location", None, record.location.evidence.quote))
-    for name in ("parties", "treaty_terms", "allegations", "denials"):
+    for name in FACT_FIELDS:
+        fact = getattr(record, name)
+        if fact is not None:
+            items.append((name, None, fact.evidence.quote))
+    for name in FACT_LIST_FIELDS:
         for i, item in enumerate(getattr(record, name)):
             items.append((name, i, item.evidence.quote))
     return items
