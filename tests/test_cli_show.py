@@ -31,6 +31,18 @@ def test_show_prints_each_record_with_its_evidence_marks(tmp_path: Path, fake: F
     ]
 
 
+def test_show_says_where_the_record_came_from(tmp_path: Path, fake: FakeBackend) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("Oslo hosted talks on Monday.\n", encoding="utf-8")
+    (tmp_path / "in" / "metadata.json").write_text(
+        json.dumps({"a": {"source": "Wire", "published": "2024-06-17", "url": "https://w.example"}}),
+        encoding="utf-8",
+    )
+    code, out = run_then_show(tmp_path)
+    assert code == 0
+    assert out.splitlines()[2] == "   article: source Wire, published 2024-06-17, url https://w.example"
+
+
 def test_show_prints_an_error_with_what_it_spent(tmp_path: Path) -> None:
     (tmp_path / "o.jsonl").write_text(
         json.dumps({"article": "a", "error": {"type": "input_error", "message": "empty"},

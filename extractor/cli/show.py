@@ -18,6 +18,17 @@ def _mark(evidence: Evidence) -> str:
 def render_record(article_id: str, record: EventRecord) -> str:
     """A compact, readable view of one record, each fact with its evidence status."""
     lines = [f"── {article_id}: {record.title}  [{record.event_type}]", f"   {record.summary}"]
+    about = record.article
+    if about is not None:
+        given = [
+            ("source", about.source),
+            ("published", about.published),
+            ("headline", about.title),
+            ("url", about.url),
+        ]
+        shown = ", ".join(f"{name} {value}" for name, value in given if value)
+        if shown:
+            lines.append(f"   article: {shown}")
     if record.date:
         lines.append(f"   date: {record.date.value or 'unresolved'} ({record.date.phrase!r})")
     if record.location:
