@@ -19,6 +19,7 @@ from extractor.evaluation.gate import MAX_ERROR_SHARE, Baseline, baseline_key, b
 from extractor.evaluation.gold import PredictionSet, load_gold, load_predictions
 from extractor.evaluation.metrics import (
     HEADLINE_METRICS,
+    LEAD_METRIC,
     ArticleScore,
     aggregate,
     score_article,
@@ -135,6 +136,18 @@ def headline_per_article(
     return out
 
 
+def lead3_json(result: EvalResult) -> dict[str, float | None]:
+    """The lead-3 baseline's coverage beside the summary's, and their ratio (micro)."""
+    micro = result.scores.micro
+    summary, lead = micro.get("summary.coverage"), micro.get(LEAD_METRIC)
+    return {
+        "summary_coverage": summary,
+        "lead3_coverage": lead,
+        "lead3_coverage_macro": result.scores.macro.get(LEAD_METRIC),
+        "summary_over_lead3": summary / lead if summary is not None and lead else None,
+    }
+
+
 def result_json(result: EvalResult) -> dict[str, Any]:
     """Every score and every per-item decision, as written by ``--json``."""
     return {
@@ -143,6 +156,7 @@ def result_json(result: EvalResult) -> dict[str, Any]:
         "predictions": str(result.source),
         "micro": result.scores.micro,
         "macro": result.scores.macro,
+        "lead3": lead3_json(result),
         "baseline": asdict(result.baseline) if result.baseline is not None else None,
         "intervals": {m: asdict(i) for m, i in result.intervals.items()},
         "regressions": [asdict(r) for r in result.regressions],

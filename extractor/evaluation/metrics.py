@@ -17,6 +17,7 @@ from typing import Literal
 from rapidfuzz import fuzz
 
 from extractor.evaluation.gold import GoldArticle, Prediction
+from extractor.evaluation.lead import lead_summary
 from extractor.evaluation.matching import (
     MATCH_THRESHOLD,
     Candidate,
@@ -41,6 +42,8 @@ HEADLINE_METRICS: tuple[str, ...] = (
     "location.accuracy",
 )
 ITEM_FIELDS: tuple[str, ...] = ("treaty_terms", "allegations", "denials")
+#: The lead-3 baseline's coverage: the article's first three sentences scored as the summary.
+LEAD_METRIC = "summary.lead3_coverage"
 
 #: A key fact is covered when at least this share of its content words is in the summary.
 COVERAGE_THRESHOLD = 0.65
@@ -429,19 +432,28 @@ def fact_coverage(fact: str, summary: str) -> float:
     return sum(present(w) for w in wanted) / len(wanted)
 
 
+def covered_facts(facts: Sequence[str], summary: str) -> int:
+    """How many of `facts` the summary covers (each at `COVERAGE_THRESHOLD` of its words)."""
+    return sum(fact_coverage(fact, summary) >= COVERAGE_THRESHOLD for fact in facts)
+
+
 def _score_summary(gold: GoldArticle, pred: EventRecord | None, out: ArticleScore) -> None:
     summary = pred.summary if pred is not None else ""
+    lead = lead_summary(gold.text)
     covered = 0
     for i, fact in enumerate(gold.key_facts):
         share = fact_coverage(fact, summary)
         hit = share >= COVERAGE_THRESHOLD
         covered += hit
+        in_lead = fact_coverage(fact, lead) >= COVERAGE_THRESHOLD
         out.decisions.append(
             Decision("summary", "matched" if hit else "missed", float(hit),
-                     f"{share:.0%} of content words in the summary", gold=fact, gold_index=i,
-                     similarity=share)
+                     f"{share:.0%} of content words in the summary; "
+                     f"{'covered' if in_lead else 'not covered'} by the lead-3 baseline",
+                     gold=fact, gold_index=i, similarity=share)
         )
     out.ratios["summary.coverage"] = (covered, len(gold.key_facts))
+    out.ratios[LEAD_METRIC] = (covered_facts(gold.key_facts, lead), len(gold.key_facts))
 
 
 # ------------------------------------------------------------------------ evidence

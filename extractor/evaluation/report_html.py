@@ -9,7 +9,8 @@ from html import escape
 from itertools import pairwise
 from pathlib import Path
 
-from extractor.evaluation.metrics import HEADLINE_METRICS, ArticleScore, Highlight
+from extractor.evaluation.metrics import HEADLINE_METRICS, LEAD_METRIC, ArticleScore, Highlight
+from extractor.evaluation.report_terminal import lead_ratio
 from extractor.evaluation.result import EvalResult
 from extractor.schema import EventRecord
 
@@ -117,7 +118,7 @@ def _article_section(result: EvalResult, article: ArticleScore) -> str:
     rows = "".join(
         f'<tr><td>{m}</td><td class="num{" bad" if m in below else ""}">{_fmt(metrics.get(m))}'
         "</td></tr>"
-        for m in HEADLINE_METRICS
+        for m in (*HEADLINE_METRICS, LEAD_METRIC)
     )
     decisions = "".join(
         f'<tr class="{d.kind}"><td>{escape(d.field)}</td><td>{d.kind}</td>'
@@ -157,7 +158,12 @@ def render_html(result: EvalResult) -> str:
         f"<tr><td>{m}</td><td class='num'>{_fmt(scores.micro.get(m))}</td>"
         f"<td class='num'>{_fmt(scores.macro.get(m))}</td>"
         f"<td class='num'>{_fmt(blessed.get(m))}</td></tr>"
-        for m in HEADLINE_METRICS
+        for m in (*HEADLINE_METRICS, LEAD_METRIC)
+    )
+    ratio = lead_ratio(scores.micro.get("summary.coverage"), scores.micro.get(LEAD_METRIC))
+    lead_note = (
+        f"<p>{LEAD_METRIC}: the key-fact coverage of the article's first three body sentences, "
+        f"scored like the summary (micro {escape(ratio)}).</p>" if ratio else ""
     )
     regressions = "".join(f"<li class='bad'>{escape(r.message())}</li>" for r in result.regressions)
     index = "".join(
@@ -172,6 +178,7 @@ def render_html(result: EvalResult) -> str:
 <h1>extract eval: {escape(result.key)}</h1>
 <p>Predictions: {escape(str(result.source))}; {len(scores.articles)} gold articles.</p>
 <table><tr><th>metric</th><th>micro</th><th>macro</th><th>baseline</th></tr>{rows}</table>
+{lead_note}
 <ul>{regressions}</ul>
 <ul>{index}</ul>
 {sections}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extractor.evaluation.metrics import HEADLINE_METRICS, ITEM_FIELDS
+from extractor.evaluation.metrics import HEADLINE_METRICS, ITEM_FIELDS, LEAD_METRIC
 from extractor.evaluation.result import EvalResult
 
 
@@ -10,6 +10,13 @@ def _num(value: float | None, signed: bool = False) -> str:
     if value is None:
         return "-"
     return f"{value:+.3f}" if signed else f"{value:.3f}"
+
+
+def lead_ratio(summary: float | None, lead: float | None) -> str:
+    """The summary's coverage as a multiple of the lead-3 baseline's ("1.40 x lead-3")."""
+    if summary is None or not lead:
+        return ""
+    return f"summary = {summary / lead:.2f} x lead-3"
 
 
 def render_table(result: EvalResult) -> str:
@@ -31,6 +38,12 @@ def render_table(result: EvalResult) -> str:
             f"{metric:<22}{_num(micro):>8}{_num(scores.macro.get(metric)):>8}"
             f"{_num(base):>10}{_num(diff, signed=True):>8}  {ci}".rstrip()
         )
+        if metric == "summary.coverage":
+            lead = scores.micro.get(LEAD_METRIC)
+            lines.append(
+                f"{'  lead-3 baseline':<22}{_num(lead):>8}{_num(scores.macro.get(LEAD_METRIC)):>8}"
+                f"{'':>10}{'':>8}  {lead_ratio(micro, lead)}".rstrip()
+            )
     lines.append("")
     details = [
         f"{name} P {_num(scores.micro.get(f'{name}.precision'))}"
