@@ -106,6 +106,24 @@ class ParsedArticle:
 
 _PARSED_KINDS: tuple[BlockKind, ...] = ("headline", "standfirst", "body", "caption")
 
+# A wire dateline before the first sentence: "GENEVA (Reuters) - ", "KYIV, Ukraine (AP) — ",
+# "MOSCOW, April 17 (Reuters) - ". The place is in capitals, or an agency's name follows it.
+_DATELINE = re.compile(
+    r"^(?:(?P<place>[A-Z][A-Z'’\-]{2,}(?:\s+[A-Z][A-Z.'’\-]+){0,3}\b)"
+    r"|[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2}(?=[^\n()]{0,30}\([A-Z]))?"
+    r"(?:,\s*[A-Z][A-Za-z.]*(?:\s+\d{1,2})?){0,2}"
+    r"\s*(?P<agency>\([A-Z][\w.&’' ]{0,30}\))?"
+    r"\s*[-–—]{1,2}\s+(?=\S)"
+)
+
+
+def dateline_length(paragraph: str) -> int:
+    """Characters of a dateline opening `paragraph` ("GENEVA (Reuters) - "), 0 if none."""
+    found = _DATELINE.match(paragraph)
+    if found is None or not (found.group("place") or found.group("agency")):
+        return 0
+    return found.end()
+
 
 def parse_article(text: str, nlp: Any) -> ParsedArticle:
     """Split `text` into blocks and parse the ones that are article text, in one pipe."""
@@ -113,20 +131,21 @@ def parse_article(text: str, nlp: Any) -> ParsedArticle:
     wanted = [(i, b) for i, b in enumerate(blocks) if b.kind in _PARSED_KINDS]
     # "Russia's(Vladimir Putin)" tokenises as one word unless the bracket is set apart.
     clean = re.sub(r"(?<=\S)\((?=\w)", " ", text.translate(_FOR_PARSER))
-    docs = parse_texts(nlp, [clean[b.start : b.end] for _, b in wanted])
+    # A dateline is left out of the parse, so the lead sentence starts with its subject.
+    starts = [
+        b.start + (dateline_length(text[b.start : b.end]) if b.kind == "body" else 0)
+        for _, b in wanted
+    ]
+    docs = parse_texts(nlp, [clean[lo : b.end] for lo, (_, b) in zip(starts, wanted, strict=True)])
     sentences: list[Sentence] = []
     captions: list[Sentence] = []
-    for (block_index, block), doc in zip(wanted, docs, strict=True):
+    for (block_index, block), lo, doc in zip(wanted, starts, docs, strict=True):
         spans = list(doc.sents) if block.kind == "body" else [doc[:]]
         for span in spans:
             if not span.text.strip():
                 continue
             if block.kind == "caption":
-                captions.append(
-                    Sentence(-1 - len(captions), span, block.start, "caption", block_index)
-                )
+                captions.append(Sentence(-1 - len(captions), span, lo, "caption", block_index))
             else:
-                sentences.append(
-                    Sentence(len(sentences), span, block.start, block.kind, block_index)
-                )
+                sentences.append(Sentence(len(sentences), span, lo, block.kind, block_index))
     return ParsedArticle(text, blocks, sentences, captions)

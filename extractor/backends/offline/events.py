@@ -108,6 +108,27 @@ def agreement_of(verb: Any) -> Any:
     return None
 
 
+# What two sides can "agree on" without agreeing anything yet: "agreed on the need for talks".
+_NOT_AGREED_ON = words(
+    "need importance date time venue agenda format necessity meeting talks negotiations"
+)
+
+
+def _agreed_on(verb: Any) -> Any:
+    """'agreed on steps to de-escalate', 'agreed to a framework': the noun agreed on."""
+    for prep in verb.children:
+        if prep.dep_ != "prep" or prep.lower_ not in ("on", "to", "upon"):
+            continue
+        for pobj in prep.children:
+            if (
+                pobj.dep_ == "pobj"
+                and pobj.pos_ == "NOUN"
+                and pobj.lemma_.lower() not in _NOT_AGREED_ON
+            ):
+                return pobj
+    return None
+
+
 def signings(sentence: Sentence) -> list[tuple[Any, Any]]:
     """(verb, agreement noun) pairs where the sentence reports an agreement signed or reached."""
     found: list[tuple[Any, Any]] = []
@@ -129,6 +150,10 @@ def signings(sentence: Sentence) -> list[tuple[Any, Any]]:
                 ]
                 if measures and any(c.dep_ == "nsubj" for c in tok.children):
                     found.append((tok, measures[0]))
+                elif any(c.dep_ == "nsubj" for c in tok.children) and (
+                    steps := _agreed_on(tok)
+                ) is not None:
+                    found.append((tok, steps))
         elif tok.lower_ == "signing" and tok.pos_ == "NOUN":
             for prep in tok.children:
                 for pobj in prep.children:

@@ -363,7 +363,8 @@ def _agreed_terms(
         subjects = [s for head in _subjects(verb) for s in conjuncts(head)]
         sides = any(_generic_sides(s) for s in subjects)
         named = mentions is not None and any(
-            (e := mentions.at(sentence, tok)) is not None and e.name in names
+            (e := mentions.at(sentence, tok)) is not None
+            and (e.name in names or (e.type == "person" and e.represents in names))
             for s in subjects
             for tok in s.subtree
         )
@@ -376,6 +377,12 @@ def _agreed_terms(
                 for c in verb.children
                 if c.dep_ == "xcomp" and any(a.lower_ == "to" for a in c.children)
             ]
+            if not parts:
+                # "the sides agreed that armed groups must be disarmed and that ...": each
+                # clause is one provision.
+                for clause in (c for c in verb.children if c.dep_ == "ccomp" and c.i > verb.i):
+                    out.extend(_agreed_clauses(article, sentence, clause))
+                continue
         else:
             parts = _complement(verb)
         if not parts:
@@ -386,6 +393,30 @@ def _agreed_terms(
         first = min(s.left_edge.i for s in subjects) if subjects else verb.i
         start = sentence.span.doc[first] if verb.i - first < 10 else verb
         out.append(TermDraft(statement=text, evidence=article.quote_tokens(sentence, [start, hi])))
+    return out
+
+
+def _agreed_clauses(article: ParsedArticle, sentence: Sentence, clause: Any) -> list[TermDraft]:
+    """The clauses of 'agreed that A and that B', each without the other and its 'that'."""
+    out: list[TermDraft] = []
+    others = [c for c in clause.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")]
+    doc = sentence.span.doc
+    for part in [clause, *others]:
+        if _hedged(part) and not any(c.lower_ in ("must", "should") for c in part.children):
+            continue
+        lo = part.left_edge.i
+        hi = part.right_edge.i
+        for other in others:
+            if other is not part and other.left_edge.i > part.i:
+                hi = min(hi, other.left_edge.i - 1)
+        while hi > lo and (doc[hi].is_punct or doc[hi].dep_ == "cc" or doc[hi].lower_ == "that"):
+            hi -= 1
+        while lo < hi and (doc[lo].is_punct or doc[lo].lower_ in ("that", "and")):
+            lo += 1
+        text = _tidy(article.quote(sentence, doc[lo], doc[hi]))
+        if len(text.split()) >= _TERM_MIN_WORDS:
+            quote = article.quote(sentence, doc[lo], doc[hi])
+            out.append(TermDraft(statement=text, evidence=quote))
     return out
 
 

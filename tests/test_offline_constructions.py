@@ -1,0 +1,57 @@
+"""The offline backend on constructions of real news copy, in short articles written for these
+tests (`fixtures/constructions/`): wire datelines, parties listed after a dash, "agreed on" and
+"agreed that", the people who speak for a party."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from extractor.articles import Article, PublicationDate
+from extractor.backends.offline import OfflineBackend
+from extractor.backends.offline.document import dateline_length
+from extractor.schema import EventDraft
+
+FIXTURES = Path(__file__).parent / "fixtures" / "constructions"
+GENEVA = (FIXTURES / "geneva_talks.txt").read_text("utf-8")
+
+
+@cache
+def extract(text: str, published: str | None = None) -> EventDraft:
+    day = PublicationDate.parse(published) if published else None
+    return OfflineBackend().extract(Article(id="t", text=text, published=day)).draft
+
+
+def roles(draft: EventDraft) -> dict[str, str]:
+    return {p.name: p.role for p in draft.parties}
+
+
+def test_dateline_is_left_out_of_the_lead_sentence() -> None:
+    assert dateline_length("GENEVA (Reuters) - The four parties met.") == len("GENEVA (Reuters) - ")
+    assert dateline_length("KYIV, Ukraine (AP) — Ukraine's president said.") == len(
+        "KYIV, Ukraine (AP) — "
+    )
+    assert dateline_length("MOSCOW, April 17 (Reuters) - Russia said.") > 0
+    assert dateline_length("U.S. - China talks collapsed on Monday.") == 0
+    assert dateline_length("The talks - which began in May - collapsed.") == 0
+    draft = extract(GENEVA)
+    assert draft.summary.startswith("The four parties gathered Thursday in Geneva")
+
+
+def test_parties_listed_after_a_dash_are_all_signatories() -> None:
+    draft = extract(GENEVA)
+    assert draft.event_type == "agreement_signed"  # "agreed on steps to de-escalate"
+    for name in ("United States", "European Union", "Ukraine", "Russia"):
+        assert roles(draft)[name] == "signatory", name
+
+
+def test_people_who_speak_for_a_party_represent_it() -> None:
+    reps = {p.name: p.represents for p in extract(GENEVA).parties if p.role == "representative"}
+    assert reps == {"John Kerry": "United States", "Sergei Lavrov": "Russia"}
+
+
+def test_agreed_that_clauses_and_provides_for_are_terms() -> None:
+    statements = [t.statement for t in extract(GENEVA).treaty_terms]
+    assert "all illegal armed groups must be disarmed" in statements
+    assert any(s.startswith("an amnesty for protesters") for s in statements)
+    assert not any("gathered" in s for s in statements)  # the clause before "agreed" is no term
