@@ -55,3 +55,13 @@ def test_agreed_that_clauses_and_provides_for_are_terms() -> None:
     assert "all illegal armed groups must be disarmed" in statements
     assert any(s.startswith("an amnesty for protesters") for s in statements)
     assert not any("gathered" in s for s in statements)  # the clause before "agreed" is no term
+
+
+def test_summary_starts_with_the_lead_and_adds_what_it_lacks() -> None:
+    draft = extract(GENEVA, "2014-04-17")
+    lead = [line for line in GENEVA.split("\n\n")[1:] if line.strip()]
+    first = lead[0].removeprefix("GENEVA (Reuters) - ").strip()
+    assert draft.summary.startswith(first)
+    assert lead[1].strip() in draft.summary and lead[2].strip() in draft.summary
+    # The lead gives no date beyond "Thursday": the summary adds the day it resolves to.
+    assert "17 April 2014" in draft.summary

@@ -1,9 +1,10 @@
 """Title and summary of the main event, built from what the other rules found.
 
 The title is a neutral template over the event's parties ("Russia and North Korea sign
-strategic partnership deal"). The summary is two to four sentences that cover what an analyst
-needs first: the article's lead sentence; who signed what, where and when (composed from the
-found parties, place and date, with the visit it happened on), with the main terms; the main
+strategic partnership deal"). The summary covers what an analyst needs first, in at most six
+sentences: the article's first three sentences (the lead, which a summary must not cover less
+than); who signed what, where and when, when the lead does not say it (composed from the found
+parties, place and date, with the visit it happened on), with the main terms; the main
 allegation against a party to the event; and that party's denial.
 """
 
@@ -102,7 +103,8 @@ _VISIT_WORDS = frozenset(["visit", "trip"])
 _SIDE_ROLES = ("signatory", "participant")
 _FUNCTION_WORDS = frozenset(["The", "A", "An", "It", "Its", "This", "That", "These", "Under"])
 _MAX_LEAD_WORDS = 70
-_MAX_SENTENCES = 4
+_MAX_SENTENCES = 6
+_LEAD_SENTENCES = 3
 # "the pact signed by the two leaders": the signing sentence names both sides at once.
 _BOTH_SIDES = re.compile(r"\b(?:two|both)\s+(?:leaders|sides|countries|nations|parties)\b", re.I)
 
@@ -110,14 +112,17 @@ _BOTH_SIDES = re.compile(r"\b(?:two|both)\s+(?:leaders|sides|countries|nations|p
 def make_summary(
     article: ParsedArticle, event: MainEvent, draft: EventDraft, published: PublicationDate | None
 ) -> str:
-    """Two to four sentences: lead, event (who, what, where, when, terms), allegation, denial."""
+    """Lead-3, then event (who, what, where, when, terms), allegation, denial: six at most."""
     body = article.body
     if not body:
         return draft.title
-    lead = body[0]
-    chosen: list[str] = [_clean(article.sentence_text(lead))]
+    # The lead's sentences first: what the outlet chose to say first is rarely less than the
+    # rules find, so the summary starts as a lead-3 summary and adds what the lead lacks.
+    lead = [s for s in body[:_LEAD_SENTENCES] if len(article.sentence_text(s).split()) >= 4]
+    lead = lead or body[:1]
+    chosen: list[str] = [_clean(article.sentence_text(s)) for s in lead]
     event_clause = _event_clause(
-        article, event, draft, published, chosen[0], event.sentence is lead
+        article, event, draft, published, " ".join(chosen), event.sentence in lead
     )
     if event_clause:
         # Where and when, composed from what was found, with the main terms' own words.
@@ -126,11 +131,11 @@ def make_summary(
         ][:2]
         clauses = [event_clause, *terms]
         chosen.append(_sentence("; ".join(clauses[:1] + [_lower_first(c) for c in clauses[1:]])))
-    elif event.sentence is not None and event.sentence is not lead and event.sentence in body:
+    elif event.sentence is not None and event.sentence not in lead and event.sentence in body:
         chosen.append(_holding_sentence(article, article.sentence_text(event.sentence)))
     tail = _allegation_sentences(article, draft, chosen)
     if not event_clause:
-        # The sentences stating the main terms, verbatim, as room allows (four at most).
+        # The sentences stating the main terms, verbatim, as room allows (six sentences in all).
         room = max(1, _MAX_SENTENCES - len(chosen) - len(tail))
         for term in draft.treaty_terms:
             if room == 0:
