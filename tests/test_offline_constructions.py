@@ -34,8 +34,9 @@ def test_dateline_is_left_out_of_the_lead_sentence() -> None:
     assert dateline_length("MOSCOW, April 17 (Reuters) - Russia said.") > 0
     assert dateline_length("U.S. - China talks collapsed on Monday.") == 0
     assert dateline_length("The talks - which began in May - collapsed.") == 0
+    # The sentence is whole (the parse started after the dateline) and keeps its dateline.
     draft = extract(GENEVA)
-    assert draft.summary.startswith("The four parties gathered Thursday in Geneva")
+    assert draft.summary.startswith("GENEVA (Reuters) - The four parties gathered Thursday")
 
 
 def test_parties_listed_after_a_dash_are_all_signatories() -> None:
@@ -60,8 +61,52 @@ def test_agreed_that_clauses_and_provides_for_are_terms() -> None:
 def test_summary_starts_with_the_lead_and_adds_what_it_lacks() -> None:
     draft = extract(GENEVA, "2014-04-17")
     lead = [line for line in GENEVA.split("\n\n")[1:] if line.strip()]
-    first = lead[0].removeprefix("GENEVA (Reuters) - ").strip()
-    assert draft.summary.startswith(first)
+    assert draft.summary.startswith(lead[0].strip())
     assert lead[1].strip() in draft.summary and lead[2].strip() in draft.summary
     # The lead gives no date beyond "Thursday": the summary adds the day it resolves to.
     assert "17 April 2014" in draft.summary
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / f"{name}.txt").read_text("utf-8")
+
+
+def test_a_dateline_names_the_city_and_stays_in_the_summary() -> None:
+    draft = extract(fixture("spy_row"), "2026-05-04")
+    assert draft.location is not None and draft.location.name == "Oslo"
+    assert draft.location.evidence == "OSLO"
+    assert draft.summary.startswith("OSLO, May 4 - Norway today rejected")
+    geneva = extract(GENEVA)
+    assert geneva.location is not None and geneva.location.name == "Geneva"
+
+
+def test_a_row_has_the_accuser_and_the_side_that_answers_as_participants() -> None:
+    draft = extract(fixture("spy_row"), "2026-05-04")
+    assert draft.event_type == "statement"
+    assert roles(draft)["Norway"] == roles(draft)["Iceland"] == "participant"
+
+
+def test_the_accused_who_does_not_answer_is_no_party() -> None:
+    text = (
+        "Defence chief accuses Russia of intimidation\n\n"
+        "RIGA (AP) - Finnish Defence Minister Piotr Zalewski on Wednesday accused Russia "
+        "of using intimidation against its smaller neighbours. He urged Latvia and others in "
+        "the region to push back.\n"
+    )
+    draft = extract(text)
+    assert draft.event_type == "statement"
+    assert "Russia" not in roles(draft)
+    assert roles(draft).get("Piotr Zalewski") == "representative"
+    assert roles(draft).get("Finland") == "participant"
+
+
+def test_a_contract_with_no_state_is_other_and_its_person_signs_it() -> None:
+    draft = extract(fixture("coach_deal"))
+    assert draft.event_type == "other"  # a coach's deal with a club is no treaty
+    assert roles(draft)["Marco Bellini"] == "signatory"
+
+
+def test_an_act_only_threatened_is_no_attack_and_its_victim_no_party() -> None:
+    draft = extract(fixture("threat_plea"), "2026-03-03")
+    assert draft.event_type != "attack"  # "pleaded guilty to threatening to kill"
+    assert "Clara Osei" not in roles(draft)

@@ -19,11 +19,11 @@ from extractor.backends.base import Capabilities, Extraction
 from extractor.backends.offline.claims import find_allegations, find_denials
 from extractor.backends.offline.dates import find_date
 from extractor.backends.offline.document import parse_article
-from extractor.backends.offline.events import find_main_event
+from extractor.backends.offline.events import diplomatic_type, find_main_event
 from extractor.backends.offline.location import find_location
 from extractor.backends.offline.mentions import find_mentions
 from extractor.backends.offline.nlp import load_pipeline, model_version
-from extractor.backends.offline.parties import find_parties
+from extractor.backends.offline.parties import claim_sides, find_parties
 from extractor.backends.offline.speakers import SpeakerResolver
 from extractor.backends.offline.summary import make_summary, make_title
 from extractor.backends.offline.terms import find_terms
@@ -89,10 +89,12 @@ class OfflineBackend:
         allegations = find_allegations(parsed, resolver)
         denials = find_denials(parsed, resolver, allegations)
         alleged = [item.draft for item in allegations]
+        if event.type == "statement":
+            parties = claim_sides(mentions, parties, alleged, denials)
         draft = EventDraft(
             title=make_title(parsed, event, parties),
             summary="",
-            event_type=event.type,
+            event_type=diplomatic_type(event.type, parties),
             date=find_date(parsed, event),
             location=find_location(parsed, mentions, event, states),
             parties=parties,

@@ -58,6 +58,8 @@ class ParsedArticle:
     sentences: list[Sentence]
     #: Picture captions, parsed only to learn who is who; nothing is labelled from them.
     captions: list[Sentence]
+    #: Where the first body paragraph's wire dateline names its place ("GENEVA"), if it has one.
+    dateline: tuple[int, int] | None = None
 
     @property
     def body(self) -> list[Sentence]:
@@ -73,6 +75,13 @@ class ParsedArticle:
             if block.kind == "headline":
                 return self.text[block.start : block.end]
         return None
+
+    def lead_in(self, sentence: Sentence) -> str:
+        """The dateline before a paragraph's first sentence ("GENEVA (Reuters) - "), or ""."""
+        block = self.blocks[sentence.block]
+        if sentence.start <= block.start or self.text[block.start : sentence.start].strip() == "":
+            return ""
+        return self.text[block.start : sentence.start]
 
     def quote(self, sentence: Sentence, first: Any, last: Any) -> str:
         """Verbatim text from token `first` through token `last` of `sentence`."""
@@ -125,6 +134,14 @@ def dateline_length(paragraph: str) -> int:
     return found.end()
 
 
+def dateline_place(paragraph: str) -> tuple[int, int] | None:
+    """Offsets in `paragraph` of the place a dateline names in capitals ("GENEVA"), if any."""
+    found = _DATELINE.match(paragraph)
+    if found is None or not found.group("place"):
+        return None
+    return found.start("place"), found.end("place")
+
+
 def parse_article(text: str, nlp: Any) -> ParsedArticle:
     """Split `text` into blocks and parse the ones that are article text, in one pipe."""
     blocks = split_blocks(text)
@@ -148,4 +165,10 @@ def parse_article(text: str, nlp: Any) -> ParsedArticle:
                 captions.append(Sentence(-1 - len(captions), span, lo, "caption", block_index))
             else:
                 sentences.append(Sentence(len(sentences), span, lo, block.kind, block_index))
-    return ParsedArticle(text, blocks, sentences, captions)
+    dateline = None
+    first_body = next((b for _, b in wanted if b.kind == "body"), None)
+    if first_body is not None:
+        place = dateline_place(text[first_body.start : first_body.end])
+        if place is not None:
+            dateline = (first_body.start + place[0], first_body.start + place[1])
+    return ParsedArticle(text, blocks, sentences, captions, dateline)

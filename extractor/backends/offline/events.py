@@ -14,7 +14,7 @@ from typing import Any
 
 from extractor.backends.offline.document import ParsedArticle, Sentence
 from extractor.backends.offline.lexicon import words
-from extractor.schema import EventType
+from extractor.schema import EventType, PartyDraft
 
 AGREEMENT_NOUNS = words(
     "agreement pact treaty deal accord partnership ceasefire cease-fire truce armistice "
@@ -42,7 +42,12 @@ _ATTACK_VERBS = words(
 )
 _TALK_WORDS = words("talks negotiations negotiation summit meeting meet negotiate discuss")
 _VISIT_WORDS = words("visit arrive trip tour")
-_STATEMENT_VERBS = words("say announce declare warn pledge vow state insist promise")
+_STATEMENT_VERBS = words(
+    "say announce declare warn pledge vow state insist promise accuse deny reject dismiss blame "
+    "condemn denounce refute"
+)
+# An act named under another verb is not done: "pleaded guilty to threatening to kill".
+_NOT_DONE_DEPS = words("xcomp pcomp acl advcl relcl csubj")
 _YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 
 
@@ -210,7 +215,12 @@ def _kind_in(sentence: Sentence) -> tuple[EventType, Any] | None:
         ):
             return "sanctions", tok
     for tok in toks:
-        if tok.lemma_.lower() in _ATTACK_VERBS and tok.pos_ == "VERB" and realised(tok):
+        if (
+            tok.lemma_.lower() in _ATTACK_VERBS
+            and tok.pos_ == "VERB"
+            and tok.dep_ not in _NOT_DONE_DEPS
+            and realised(tok)
+        ):
             return "attack", tok
         if (
             tok.lemma_.lower() in ("attack", "strike", "airstrike", "offensive", "bombing")
@@ -252,6 +262,15 @@ def find_main_event(article: ParsedArticle) -> MainEvent:
             return MainEvent(kind, sentence, trigger, None, same or [sentence])
     first = body[0] if body else None
     return MainEvent("other", first, None, None, [first] if first else [])
+
+
+def diplomatic_type(kind: EventType, parties: list[PartyDraft]) -> EventType:
+    """An agreement or ceasefire with no state, bloc or international body among its parties is
+    a contract (a manager's deal with a club, a corporate settlement): `other`."""
+    signed = kind in ("agreement_signed", "ceasefire")
+    if signed and parties and not any(p.type != "person" for p in parties):
+        return "other"
+    return kind
 
 
 def _is_ceasefire(noun: Any) -> bool:

@@ -3,7 +3,8 @@
 Candidates are places after "in"/"at" ("a summit in Pyongyang", "in Pyongyang's central
 square") and "the <demonym> capital". A place in a sentence that reports the event scores
 highest; a city beats a country; a city that is the capital of a party state is preferred
-over others named only in passing.
+over others named only in passing. A wire dateline ("GENEVA, March 20 -") names the place
+first.
 """
 
 from __future__ import annotations
@@ -80,10 +81,30 @@ def _candidates(
     return out
 
 
+def dateline_location(article: ParsedArticle) -> LocationDraft | None:
+    """The city a wire dateline names ("KUWAIT, June 2 -" is Kuwait City), in its own words."""
+    if article.dateline is None:
+        return None
+    start, end = article.dateline
+    written = article.text[start:end]
+    name = " ".join(w.capitalize() if w.isupper() else w for w in written.split())
+    hit = match(name)
+    if hit is not None and hit.entry.type == "state" and not is_city(name):
+        capital = capital_of(hit.entry.name)
+        # A state named like its capital ("Kuwait", "Singapore") is datelined from the capital.
+        if capital is not None and capital.startswith(hit.entry.name):
+            name = capital
+    return LocationDraft(name=name, evidence=written)
+
+
 def find_location(
     article: ParsedArticle, mentions: Mentions, event: MainEvent, party_states: set[str]
 ) -> LocationDraft | None:
-    """The city (or country) of the main event, with the phrase that places it there."""
+    """The city (or country) of the main event, with the phrase that places it there; a wire
+    dateline's city, where the article has one, since the wire files from where it happened."""
+    dated = dateline_location(article)
+    if dated is not None:
+        return dated
     best: tuple[int, int, str, Sentence, Any, Any] | None = None
     event_ids = {s.index for s in event.sentences}
     for order, sentence in enumerate(article.body):

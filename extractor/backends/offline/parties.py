@@ -17,7 +17,7 @@ from extractor.backends.offline.document import ParsedArticle, Sentence
 from extractor.backends.offline.events import MainEvent, signings
 from extractor.backends.offline.lexicon import words
 from extractor.backends.offline.mentions import TITLES, Entity, Mention, Mentions
-from extractor.schema import PartyDraft, PartyRole
+from extractor.schema import AllegationDraft, DenialDraft, PartyDraft, PartyRole
 
 # Relations a party's name may hang by on its way up to the event's trigger.
 _ATTACHING = words(
@@ -95,6 +95,8 @@ def _attached(mentions: Mentions, event: MainEvent) -> list[_Found]:
             head = _head(mention)
             if _modifier_only(mention):
                 continue  # "the Rwanda-backed M23": the backer is not a side of the deal
+            if head.dep_ == "dobj" and head.head.lemma_.lower() in _ACCUSING_VERBS:
+                continue  # the accused takes part only by answering (see `claim_sides`)
             if mention.kind == "demonym" and head.head.lower_ not in TITLES | _ACTING_BODIES:
                 continue  # "Russian president signs", "the Colombian government": yes.
             entity = mentions.entity(mention.name)
@@ -182,9 +184,73 @@ def _state_quote(article: ParsedArticle, mentions: Mentions, state: Entity) -> s
     return article.sentence_text(first.sentence)
 
 
+# Relations by which a clause's actors hang from its verb: subject, object, agent, "with"/"to".
+_ACTOR_DEPS = words("nsubj nsubjpass dobj dative attr")
+_ACTOR_PREPS = words("with by between against on to from")
+# Relations inside a noun phrase that still name its actor ("Iranian charges", "Kuwait's envoy").
+_PHRASE_DEPS = words("compound amod poss nmod appos conj cc det nummod case punct")
+_LEAD_ACTOR_SENTENCES = 2
+_ACCUSING_VERBS = words("accuse blame charge condemn denounce criticise criticize")
+
+
+def _phrase_tokens(head: Any) -> list[Any]:
+    """A noun phrase's tokens without its relative clauses and prepositional tails."""
+    out = [head]
+    for child in head.children:
+        if child.dep_ in _PHRASE_DEPS:
+            out.extend(_phrase_tokens(child))
+    return out
+
+
+def _clause_verbs(root: Any) -> list[Any]:
+    """The main verb, its coordinated verbs, and what a reporting verb reports."""
+    verbs = [root]
+    for verb in list(verbs):
+        verbs += [c for c in verb.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")]
+    for verb in list(verbs):
+        verbs += [c for c in verb.children if c.dep_ == "ccomp" and c.pos_ in ("VERB", "AUX")]
+    return verbs
+
+
+def _actor_heads(verb: Any) -> list[Any]:
+    heads: list[Any] = []
+    for child in verb.children:
+        if child.dep_ == "dobj" and verb.lemma_.lower() in _ACCUSING_VERBS:
+            continue  # the accused takes part only by answering (see `claim_sides`)
+        if child.dep_ in _ACTOR_DEPS:
+            heads.append(child)
+        elif child.dep_ in ("prep", "agent") and child.lower_ in _ACTOR_PREPS:
+            heads += [p for p in child.children if p.dep_ == "pobj"]
+    return heads
+
+
+def _lead_actors(article: ParsedArticle, mentions: Mentions) -> list[_Found]:
+    """Who the lead's main clauses are about: the named subjects, objects and agents of the
+    first sentences' main verbs, not names inside their subordinate clauses (a victim named in
+    "pleaded guilty to threatening to kill X" is no actor)."""
+    found: list[_Found] = []
+    for sentence in article.body[:_LEAD_ACTOR_SENTENCES]:
+        for verb in _clause_verbs(sentence.span.root):
+            for head in _actor_heads(verb):
+                for tok in _phrase_tokens(head):
+                    mention = mentions.mention_at(sentence, tok)
+                    if mention is None or _modifier_only(mention):
+                        continue
+                    entity = mentions.entity(mention.name)
+                    if entity is not None and all(f.entity is not entity for f in found):
+                        doc = sentence.span.doc
+                        tokens = [doc[mention.first], doc[mention.last], verb]
+                        found.append(_Found(entity, sentence, tokens))
+    return found
+
+
 def find_parties(article: ParsedArticle, mentions: Mentions, event: MainEvent) -> list[PartyDraft]:
     """The main event's parties with roles, aliases and the evidence for each."""
     attached = _attached(mentions, event)
+    signing = event.type in ("agreement_signed", "ceasefire")
+    if not signing or sum(1 for f in attached if f.entity.type != "person") < 2:
+        known = {f.entity.name for f in attached}
+        attached += [f for f in _lead_actors(article, mentions) if f.entity.name not in known]
     evidence: dict[str, str] = {}
     order: list[Entity] = []
     for item in attached:
@@ -220,6 +286,8 @@ def find_parties(article: ParsedArticle, mentions: Mentions, event: MainEvent) -
         # Someone with a title who speaks for a party and is more than a passing name.
         if entity.titles and (len(entity.mentions) >= 2 or entity.name in lead):
             people.append(entity)
+    signed = event.type in ("agreement_signed", "ceasefire")
+    signers = {f.entity.name for f in attached if signed and f.sentence in event.sentences}
     drafts: list[PartyDraft] = []
     for state in states:
         role: PartyRole = "mediator" if state.name in mediators else _state_role(event)
@@ -243,6 +311,9 @@ def find_parties(article: ParsedArticle, mentions: Mentions, event: MainEvent) -
             drafts.append(_draft(person, "representative", person.represents, quote))
         elif person.name in mediators:
             drafts.append(_draft(person, "mediator", None, quote))
+        elif person.name in signers:
+            # "Jose Mourinho has agreed a deal": bound in his own name, for no state.
+            drafts.append(_draft(person, "signatory", None, quote))
         else:
             drafts.append(_draft(person, "participant", None, quote))
     return drafts
@@ -261,3 +332,37 @@ def _draft(entity: Entity, role: PartyRole, represents: str | None, evidence: st
         represents=represents,
         evidence=evidence,
     )
+
+
+def claim_sides(
+    mentions: Mentions,
+    parties: list[PartyDraft],
+    allegations: list[AllegationDraft],
+    denials: list[DenialDraft],
+) -> list[PartyDraft]:
+    """In a row (an accusation answered by a denial) the side that accuses and the side that
+    answers take part, with the people who speak for them; a side only accused does not."""
+    sides: list[tuple[str, str]] = []
+    for denial in denials:
+        sides += [(name, denial.evidence) for name in denial.denied_by]
+        if denial.allegation is not None:
+            answered = allegations[denial.allegation]
+            sides += [(name, answered.evidence) for name in answered.alleged_by]
+    if not denials and allegations:
+        sides += [(name, allegations[0].evidence) for name in allegations[0].alleged_by]
+    out = list(parties)
+    known = {p.name for p in out}
+    for name, evidence in sides:
+        entity = mentions.entity(name)
+        if entity is None or name in known:
+            continue
+        known.add(name)
+        if entity.type == "person" and entity.represents:
+            out.append(_draft(entity, "representative", entity.represents, evidence))
+            state = mentions.entity(entity.represents)
+            if state is not None and state.name not in known:
+                known.add(state.name)
+                out.append(_draft(state, "participant", None, evidence))
+        else:
+            out.append(_draft(entity, "participant", None, evidence))
+    return out

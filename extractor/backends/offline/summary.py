@@ -121,6 +121,8 @@ def make_summary(
     lead = [s for s in body[:_LEAD_SENTENCES] if len(article.sentence_text(s).split()) >= 4]
     lead = lead or body[:1]
     chosen: list[str] = [_clean(article.sentence_text(s)) for s in lead]
+    # The dateline says where the story was filed, often where it happened: keep it.
+    chosen[0] = _clean(article.lead_in(lead[0]) + chosen[0])
     event_clause = _event_clause(
         article, event, draft, published, " ".join(chosen), event.sentence in lead
     )
