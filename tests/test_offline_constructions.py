@@ -110,3 +110,32 @@ def test_an_act_only_threatened_is_no_attack_and_its_victim_no_party() -> None:
     draft = extract(fixture("threat_plea"), "2026-03-03")
     assert draft.event_type != "attack"  # "pleaded guilty to threatening to kill"
     assert "Clara Osei" not in roles(draft)
+
+
+def test_calling_a_claim_false_or_saying_its_opposite_is_a_denial() -> None:
+    draft = extract(fixture("base_row"))
+    assert draft.allegations, draft
+    false = [d for d in draft.denials if d.evidence.endswith("the Russian allegations are false")]
+    assert len(false) == 1 and false[0].allegation == 0
+    opposite = [d for d in draft.denials if "training militants at the base" in d.claim]
+    assert opposite and "not" not in opposite[0].claim.split()
+    plea = extract(fixture("plea_denial"))
+    assert [d.claim for d in plea.denials] == ["Marsh intended to harm anyone"]
+
+
+def test_an_analyst_who_calls_a_claim_false_is_no_party() -> None:
+    names = roles(extract(fixture("base_row")))
+    assert "Michael Brandt" not in names
+    assert names.get("United States") == "participant"
+
+
+def test_an_apposition_describing_the_speaker_does_not_speak() -> None:
+    draft = extract(fixture("appositive_speaker"))
+    assert [d.denied_by for d in draft.denials] == [["Norway"]]
+
+
+def test_summary_fills_six_sentences_from_the_body_in_order() -> None:
+    draft = extract(fixture("base_row"))
+    body = "Russia accused U.S. forces in eastern Syria of training militants at a desert base"
+    assert draft.summary.startswith(body)
+    assert "Michael Brandt, an analyst" in draft.summary  # the body's next sentence, in order

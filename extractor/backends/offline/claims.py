@@ -17,7 +17,10 @@ another party of something. It is read in four shapes:
 
 The journalist's own framing, unattributed passives ("is suspected of") and hypotheticals about
 unnamed acts ("a transfer would violate sanctions") are left out. A denial is "deny", "refute",
-or "reject/dismiss" of a claim, linked to the allegation it answers.
+or "reject/dismiss" of a claim, linked to the allegation it answers; or a speaker calling a claim
+false ("said the allegations are false", "described the idea that ... as absurd"); or a speaker
+stating the opposite of what a party is accused of ("said the United States is not preventing
+...", a defence lawyer's "never intended to harm").
 """
 
 from __future__ import annotations
@@ -642,10 +645,129 @@ def find_denials(
             out.append(
                 DenialDraft(denied_by=deniers, claim=claim, allegation=link, evidence=evidence)
             )
+    for denial in _falsity_denials(article, resolver, allegations):
+        if not any(_same_denial(d, denial) for d in out):
+            out.append(denial)
     return out
 
 
+def _same_denial(a: DenialDraft, b: DenialDraft) -> bool:
+    return set(a.denied_by) == set(b.denied_by) and (
+        a.evidence in b.evidence
+        or b.evidence in a.evidence
+        or fuzz.token_set_ratio(a.claim, b.claim) >= 85
+    )
+
+
 _APPOSITIVE_CLAIMS = words("charge allegation accusation claim")
+# What a speaker calls a claim when denying it: "the allegations are false", "as absurd".
+_FALSE_WORDS = words(
+    "false untrue baseless groundless absurd unfounded wrong fabricated ridiculous nonsense "
+    "lie lies fake fiction propaganda"
+)
+_DESCRIBE_VERBS = words("describe call brand label dismiss")
+_IDEA_NOUNS = words("idea claim claims allegation allegations suggestion notion accusation report")
+_NEGATIONS = words("not never n't")
+_HARM_WORDS = words("harm hurt threaten intend")
+
+
+def _clauses_of(verb: Any) -> list[Any]:
+    """A reporting verb's complement clauses, each coordinated clause on its own."""
+    out: list[Any] = []
+    clauses = [c for c in verb.children if c.dep_ == "ccomp"]
+    # "said in an email that X never intended ...": the tagger can hang the clause on "email".
+    clauses += [
+        c
+        for prep in verb.children
+        if prep.dep_ == "prep"
+        for pobj in prep.children
+        for c in pobj.children
+        if c.dep_ == "relcl" and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)
+    ]
+    for clause in clauses:
+        out.append(clause)
+        out += [c for c in clause.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")]
+    return out
+
+
+def _latest_allegation(allegations: list[_Allegation], sentence: int) -> int | None:
+    best: int | None = None
+    for index, item in enumerate(allegations):
+        if sentence - 6 <= item.sentence <= sentence:
+            best = index
+    return best
+
+
+def _falsity_denials(
+    article: ParsedArticle, resolver: SpeakerResolver, allegations: list[_Allegation]
+) -> list[DenialDraft]:
+    """Denials by a speaker who calls a claim false ('said the allegations are false', 'described
+    the idea that ... as absurd') or states its opposite ('said that X never intended to harm
+    Y', 'the United States is not preventing people from leaving')."""
+    ctx = _Context(article, resolver.mentions, resolver)
+    out: list[DenialDraft] = []
+    for sentence in article.body:
+        for verb in sentence.span:
+            lemma = verb.lemma_.lower()
+            if verb.pos_ != "VERB" or lemma not in REPORTING_VERBS | _DESCRIBE_VERBS:
+                continue
+            heads = speaker_heads(verb)
+            deniers = resolver.speakers(sentence, heads, None)
+            if not deniers:
+                continue
+            for claim, lo, hi, linked in _false_claims(ctx, sentence, verb, allegations):
+                evidence = article.quote_tokens(sentence, [*speaker_span(heads), verb, lo, hi])
+                denial = DenialDraft(
+                    denied_by=deniers, claim=claim, allegation=linked, evidence=evidence
+                )
+                out.append(denial)
+    return out
+
+
+def _false_claims(
+    ctx: _Context,
+    sentence: Sentence,
+    verb: Any,
+    allegations: list[_Allegation],
+) -> list[tuple[str, Any, Any, int | None]]:
+    found: list[tuple[str, Any, Any, int | None]] = []
+    link = _latest_allegation(allegations, sentence.index)
+    if verb.lemma_.lower() in _DESCRIBE_VERBS:
+        for obj in (c for c in verb.children if c.dep_ == "dobj"):
+            tail = [t for t in obj.subtree if t.lower_ in _FALSE_WORDS]
+            said = [c for c in obj.children if c.dep_ in ("acl", "ccomp", "relcl")]
+            if obj.lemma_.lower() in _IDEA_NOUNS and tail and said:
+                claim = _clause_text(ctx.article, sentence, said[0])[0]
+                claim = re.sub(r"\s+as\b.*$", "", claim)
+                found.append((claim, obj, tail[-1], None))
+        return found
+    for clause in _clauses_of(verb):
+        subjects = [c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")]
+        falsity = [c for c in clause.children if c.dep_ in ("acomp", "attr")]
+        called_false = any(f.lower_ in _FALSE_WORDS for f in falsity)
+        if called_false and link is not None and any(
+            s.lemma_.lower() in _IDEA_NOUNS for s in subjects
+        ):
+            found.append((allegations[link].draft.claim, subjects[0].left_edge, falsity[-1], link))
+            continue
+        negated = any(c.dep_ == "neg" and c.lower_ in _NEGATIONS for c in clause.children)
+        named = [
+            name
+            for s in subjects
+            for t in conjuncts(s)
+            if (name := party_of(ctx, sentence, t)) is not None
+        ]
+        wrong = any(t.lemma_.lower() in _HARM_WORDS for t in clause.subtree)
+        # "X is not preventing people from leaving" answers a claim that X prevents them.
+        answers = any(
+            set(named) & set(item.draft.accused) and _same_matter(item.draft.claim, clause)
+            for item in allegations
+        )
+        if negated and named and (answers or wrong):
+            text, lo, hi = _clause_text(ctx.article, sentence, clause)
+            claim = re.sub(r"\s+(?:never|not|n't)\b", "", text)
+            found.append((claim, lo, hi, None))
+    return found
 
 
 def _fronted_claim(sentence: Sentence, verb: Any) -> list[Any]:

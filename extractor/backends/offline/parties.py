@@ -186,7 +186,7 @@ def _state_quote(article: ParsedArticle, mentions: Mentions, state: Entity) -> s
 
 # Relations by which a clause's actors hang from its verb: subject, object, agent, "with"/"to".
 _ACTOR_DEPS = words("nsubj nsubjpass dobj dative attr")
-_ACTOR_PREPS = words("with by between against on to from")
+_ACTOR_PREPS = words("with by between against on to")
 # Relations inside a noun phrase that still name its actor ("Iranian charges", "Kuwait's envoy").
 _PHRASE_DEPS = words("compound amod poss nmod appos conj cc det nummod case punct")
 _LEAD_ACTOR_SENTENCES = 2
@@ -334,6 +334,11 @@ def _draft(entity: Entity, role: PartyRole, represents: str | None, evidence: st
     )
 
 
+def _speaks_for_a_side(entity: Entity | None) -> bool:
+    """A state or body, or a person who speaks for one (not an analyst in their own name)."""
+    return entity is not None and (entity.type != "person" or entity.represents is not None)
+
+
 def claim_sides(
     mentions: Mentions,
     parties: list[PartyDraft],
@@ -343,7 +348,14 @@ def claim_sides(
     """In a row (an accusation answered by a denial) the side that accuses and the side that
     answers take part, with the people who speak for them; a side only accused does not."""
     sides: list[tuple[str, str]] = []
+    accused = {name for item in allegations for name in item.accused}
     for denial in denials:
+        answering = any(
+            name in accused or _speaks_for_a_side(mentions.entity(name))
+            for name in denial.denied_by
+        )
+        if not answering:
+            continue  # an analyst who calls a claim false is no side of the row
         sides += [(name, denial.evidence) for name in denial.denied_by]
         if denial.allegation is not None:
             answered = allegations[denial.allegation]

@@ -98,8 +98,13 @@ class SpeakerResolver:
         people: list[str] = []
         bodies: list[str] = []
         skip: set[int] = set()
+        named_head = self.mentions.at(sentence, head) is not None
         for tok in head.subtree:
             if tok.dep_ in ("relcl", "acl", "advcl") and tok.i != head.i:
+                skip.update(t.i for t in tok.subtree)
+            if named_head and tok.dep_ == "appos" and tok.head.i == head.i:
+                # "Kuwait, a target of Iranian anger over ... Iraq": the apposition describes
+                # the named speaker; the names inside it do not speak.
                 skip.update(t.i for t in tok.subtree)
         for tok in head.subtree:
             if tok.i in skip:

@@ -145,6 +145,16 @@ def make_summary(
             if not _covered(term.evidence, chosen):
                 chosen.append(_holding_sentence(article, term.evidence))
                 room -= 1
+    # Room left: the body's next sentences, in order, which news writing keeps for what
+    # matters next.
+    for sentence in body[len(lead) :]:
+        if len(chosen) + len(tail) >= _MAX_SENTENCES:
+            break
+        text = _clean(article.sentence_text(sentence))
+        if len(text.split()) < 6 or len(text.split()) > _MAX_LEAD_WORDS:
+            continue
+        if not any(text in c or c in text for c in chosen + tail):
+            chosen.append(text)
     return " ".join(chosen + tail)
 
 
