@@ -139,3 +139,13 @@ def test_summary_fills_six_sentences_from_the_body_in_order() -> None:
     body = "Russia accused U.S. forces in eastern Syria of training militants at a desert base"
     assert draft.summary.startswith(body)
     assert "Michael Brandt, an analyst" in draft.summary  # the body's next sentence, in order
+
+
+def test_commitments_for_lifted_sanctions_are_terms_one_per_verb() -> None:
+    draft = extract(fixture("sanctions_lifted"))
+    assert draft.event_type == "sanctions"
+    assert [t.statement for t in draft.treaty_terms] == [
+        "Venezuela will release political prisoners",
+        "Venezuela allow foreign observers at the next election",
+        "Venezuela reopen its border with Colombia",
+    ]

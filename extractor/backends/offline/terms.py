@@ -7,7 +7,9 @@ agreement is made "to" do something ("a partnership to deepen trade and military
 Follow-up sentences give terms too: "Under the deal, X will ...", "X will ... under the pact",
 "In return, X will ...", "The deal runs for 120 days", "The two sides also agreed to ...",
 "Both sides affirmed their respect for ...", "..., the declaration says", and, in a paragraph that
-describes the agreement, a party's "will" ("Turkey will facilitate the talks").
+describes the agreement, a party's "will" ("Turkey will facilitate the talks"). Coordinated verbs
+under one frame are one term each ("In return, Sudan will improve access ..., stop supporting
+rebels ... and cease the bombing ..."). Sanctions lifted for commitments have terms too.
 Hedged possibilities ("might develop"), negations, commentary ("historic", "could pave the way"),
 names ("to be known as ...") and older agreements in background are not terms. Restatements of
 one provision are merged.
@@ -328,8 +330,39 @@ def _framed_terms(article: ParsedArticle, sentence: Sentence, now: int | None) -
             continue
         text, lo, hi = clause
         ends = [prep, hi] if prep.i < lo.i else [lo, prep.right_edge]
-        out.append(TermDraft(statement=text, evidence=article.quote_tokens(sentence, ends)))
+        evidence = article.quote_tokens(sentence, ends)
+        pieces = _coordinated(article, sentence, verb, lo, hi)
+        out.extend(TermDraft(statement=p, evidence=evidence) for p in pieces or [text])
     return out
+
+
+def _coordinated(
+    article: ParsedArticle, sentence: Sentence, verb: Any, lo: Any, hi: Any
+) -> list[str]:
+    """'Sudan will improve access ..., stop supporting rebels ... and cease the bombing ...':
+    one provision per coordinated verb, each with the shared subject."""
+    verbs = sorted(
+        (v for v in conjuncts(verb) if v.pos_ == "VERB" and lo.i <= v.i <= hi.i), key=lambda v: v.i
+    )
+    subjects = _subjects(verb)
+    if len(verbs) < 2 or not subjects or not lo.i <= subjects[0].left_edge.i <= hi.i:
+        return []
+    doc = sentence.span.doc
+    subject = article.quote(sentence, subjects[0].left_edge, subjects[0].right_edge)
+    # Each later verb's phrase starts at its auxiliary, if it has one ("and will reopen").
+    starts = [verb.i] + [
+        min([v.i] + [c.i for c in v.children if c.dep_ == "aux"]) for v in verbs[1:]
+    ]
+    pieces: list[str] = []
+    for k, start in enumerate(starts):
+        end = starts[k + 1] - 1 if k + 1 < len(starts) else hi.i
+        while end > start and (doc[end].is_punct or doc[end].dep_ == "cc"):
+            end -= 1
+        if k == 0:
+            start = subjects[0].right_edge.i + 1
+        words = _tidy(article.quote(sentence, doc[start], doc[end]))
+        pieces.append(f"{subject} {words}")
+    return pieces
 
 
 def _future(verb: Any) -> bool:
@@ -495,7 +528,7 @@ def find_terms(
     parties: list[PartyDraft] | None = None,
 ) -> list[TermDraft]:
     """Distinct provisions of the main event's agreement, first full statement of each."""
-    if event.type not in ("agreement_signed", "ceasefire"):
+    if event.type not in ("agreement_signed", "ceasefire", "sanctions"):
         return []
     now = latest_year(article)
     names = {p.name for p in parties or [] if p.type != "person"}
