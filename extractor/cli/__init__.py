@@ -11,6 +11,7 @@ from __future__ import annotations
 import typer
 
 from extractor.cli import eval as eval_cmd
+from extractor.cli import events as events_cmd
 from extractor.cli import run as run_cmd
 from extractor.cli import schema as schema_cmd
 from extractor.cli import show as show_cmd
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.command("run")(run_cmd.run)
 app.command("eval")(eval_cmd.eval_)
+app.command("events")(events_cmd.events)
 app.command("schema")(schema_cmd.schema)
 app.command("show")(show_cmd.show)
 

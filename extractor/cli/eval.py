@@ -87,8 +87,18 @@ def eval_(
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="With --backend: OpenAI-compatible URL.")
     ] = None,
+    events: Annotated[
+        Path | None,
+        typer.Option("--events", help="Score this `extract events` file (with --gold-events)."),
+    ] = None,
+    gold_events: Annotated[
+        Path | None, typer.Option("--gold-events", help="Gold events JSONL (evals/README.md).")
+    ] = None,
 ) -> None:
     """Score extractions against hand-labelled gold; print the table; gate or bless."""
+    if events is not None or gold_events is not None:
+        _eval_events(events, gold_events, json_out, other=backend or predictions)
+        return
     # Imported on use, so that `extract --help` does not pay for scipy.
     from extractor.evaluation.command import EvalRequest, run_eval
 
@@ -120,3 +130,30 @@ def eval_(
     for note in outcome.notes:
         typer.echo(note, err=True)
     raise typer.Exit(outcome.exit_code)
+
+
+def _eval_events(
+    events: Path | None, gold_events: Path | None, json_out: Path | None, other: object
+) -> None:
+    """`extract eval --events E --gold-events G`: clustering, field and conflict scores."""
+    import json
+
+    from extractor.events.build import read_events
+    from extractor.events.scoring import read_gold_events, render_terminal, score_events
+
+    try:
+        if events is None or gold_events is None:
+            raise ConfigError("--events and --gold-events go together")
+        if other is not None:
+            raise ConfigError("--events is scored on its own: no --backend or --predictions")
+        try:
+            gold_text = gold_events.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{gold_events}: cannot read: {exc}") from None
+        scores = score_events(read_events(events), read_gold_events(gold_text, str(gold_events)))
+    except ExtractorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if json_out is not None:
+        json_out.write_text(json.dumps(scores.as_dict(), indent=2) + "\n", "utf-8")
+    typer.echo(render_terminal(scores), nl=False)

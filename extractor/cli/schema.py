@@ -14,16 +14,23 @@ def schema(
     line: bool = typer.Option(
         False, "--line", help="Print the schema of a whole line of `extract run` output."
     ),
+    events: bool = typer.Option(
+        False, "--events", help="Print the schema of a line of `extract events` output."
+    ),
 ) -> None:
-    """Print the JSON Schema of an event record (or of the LLM's answer, or of a result line)."""
-    if llm and line:
-        typer.echo("extract schema: --llm and --line are exclusive", err=True)
+    """Print the JSON Schema of an event record (or of the LLM's answer, a result or event line)."""
+    if llm + line + events > 1:
+        typer.echo("extract schema: --llm, --line and --events are exclusive", err=True)
         raise typer.Exit(2)
     # Imported on use: building the pydantic models is the slowest part of starting up.
     from extractor.lines import line_json_schema
     from extractor.schema import llm_json_schema, record_json_schema
 
-    if llm:
+    if events:
+        from extractor.events.model import events_json_schema
+
+        document = events_json_schema()
+    elif llm:
         document = llm_json_schema()
     elif line:
         document = line_json_schema()
