@@ -46,15 +46,28 @@ def _share(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else 1.0
 
 
+def _overlaps(gold: Sequence[Cluster], other: Sequence[Cluster]) -> list[dict[int, int]]:
+    """For each gold entity, the size of its overlap with each other-side cluster it meets."""
+    owner = {mention: index for index, cluster in enumerate(other) for mention in cluster}
+    overlaps: list[dict[int, int]] = []
+    for entity in gold:
+        counts: dict[int, int] = {}
+        for mention in entity:
+            if mention in owner:
+                counts[owner[mention]] = counts.get(owner[mention], 0) + 1
+        overlaps.append(counts)
+    return overlaps
+
+
 def muc(key: Sequence[Cluster], response: Sequence[Cluster]) -> PRF:
     """MUC: links kept; an entity of n mentions split into p parts loses p - 1 of its n - 1."""
 
     def recall(gold: Sequence[Cluster], other: Sequence[Cluster]) -> float:
         numerator = denominator = 0
-        for entity in gold:
-            parts = sum(1 for cluster in other if cluster & entity)
-            unseen = len(entity - frozenset().union(*other)) if other else len(entity)
-            numerator += len(entity) - (parts + unseen)
+        for entity, counts in zip(gold, _overlaps(gold, other), strict=True):
+            # Mentions the other side lacks are parts of their own.
+            parts = len(counts) + len(entity) - sum(counts.values())
+            numerator += len(entity) - parts
             denominator += len(entity) - 1
         return _ratio(numerator, denominator)
 
@@ -66,7 +79,8 @@ def b_cubed(key: Sequence[Cluster], response: Sequence[Cluster]) -> PRF:
 
     def recall(gold: Sequence[Cluster], other: Sequence[Cluster]) -> float:
         numerator = sum(
-            len(entity & cluster) ** 2 / len(entity) for entity in gold for cluster in other
+            sum(n * n for n in counts.values()) / len(entity)
+            for entity, counts in zip(gold, _overlaps(gold, other), strict=True)
         )
         return _ratio(numerator, sum(len(entity) for entity in gold))
 
@@ -77,10 +91,45 @@ def ceaf_e(key: Sequence[Cluster], response: Sequence[Cluster]) -> PRF:
     """CEAF-e: the best one-to-one alignment of entities under φ4 = 2|K∩R| / (|K| + |R|)."""
     if not key or not response:
         return PRF(0.0, 0.0)
-    similarity = np.array([[2 * len(k & r) / (len(k) + len(r)) for r in response] for k in key])
-    rows, cols = linear_sum_assignment(similarity, maximize=True)
-    total = float(similarity[rows, cols].sum())
+    # Entities that share no mention score 0 together, so the best alignment is the best one
+    # within each connected group of overlapping entities: solved group by group.
+    overlaps = _overlaps(key, response)
+    groups = _connected(overlaps, len(response))
+    total = 0.0
+    for key_ids, response_ids in groups:
+        similarity = np.array(
+            [
+                [2 * overlaps[k].get(r, 0) / (len(key[k]) + len(response[r])) for r in response_ids]
+                for k in key_ids
+            ]
+        )
+        rows, cols = linear_sum_assignment(similarity, maximize=True)
+        total += float(similarity[rows, cols].sum())
     return PRF(precision=total / len(response), recall=total / len(key))
+
+
+def _connected(overlaps: list[dict[int, int]], responses: int) -> list[tuple[list[int], list[int]]]:
+    """Groups of key and response entities joined by shared mentions (union-find)."""
+    parent = list(range(len(overlaps) + responses))
+
+    def find(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for k, counts in enumerate(overlaps):
+        for r in counts:
+            parent[find(len(overlaps) + r)] = find(k)
+    groups: dict[int, tuple[list[int], list[int]]] = {}
+    for k, counts in enumerate(overlaps):
+        if counts:
+            groups.setdefault(find(k), ([], []))[0].append(k)
+    for r in range(responses):
+        root = find(len(overlaps) + r)
+        if root in groups:
+            groups[root][1].append(r)
+    return list(groups.values())
 
 
 def _links(size: int) -> int:
@@ -93,11 +142,12 @@ def lea(key: Sequence[Cluster], response: Sequence[Cluster]) -> PRF:
 
     def recall(gold: Sequence[Cluster], other: Sequence[Cluster]) -> float:
         numerator = 0.0
-        for entity in gold:
+        for entity, counts in zip(gold, _overlaps(gold, other), strict=True):
             if len(entity) == 1:
-                resolved = 1.0 if entity in other else 0.0
+                (index,) = counts or {-1: 0}
+                resolved = 1.0 if index >= 0 and len(other[index]) == 1 else 0.0
             else:
-                kept = sum(_links(len(entity & cluster)) for cluster in other)
+                kept = sum(_links(n) for n in counts.values())
                 resolved = kept / _links(len(entity))
             numerator += len(entity) * resolved
         return _ratio(numerator, sum(len(entity) for entity in gold))
