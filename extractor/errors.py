@@ -75,3 +75,9 @@ class ExtractionFailed(ExtractorError):
         super().__init__(f"{error_type}: {message}")
         self.type = error_type
         self.message = message
+
+
+class OutputError(ExtractorError):
+    """An output could not be written: disk full, read-only, a closed stream (exit code 74)."""
+
+    kind = "output_error"

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from extractor.errors import ConfigError, ExtractorError
+from extractor.errors import ConfigError
 
 _OUT_DIR = Path("out")
 
@@ -71,9 +71,9 @@ def eval_(
     bless: Annotated[
         bool, typer.Option("--bless", help="Store these scores as the baseline.")
     ] = False,
-    baseline: Annotated[
-        Path, typer.Option("--baseline", help="Baseline scores file.")
-    ] = Path("evals/baseline.json"),
+    baseline: Annotated[Path, typer.Option("--baseline", help="Baseline scores file.")] = Path(
+        "evals/baseline.json"
+    ),
     name: Annotated[
         str | None,
         typer.Option("--name", help="Backend name for the baseline key (default: provenance)."),
@@ -102,30 +102,26 @@ def eval_(
     # Imported on use, so that `extract --help` does not pay for scipy.
     from extractor.evaluation.command import EvalRequest, run_eval
 
-    try:
-        if (backend is None) == (predictions is None):
-            raise ConfigError("give exactly one of --backend NAME and --predictions RUN.jsonl")
-        if backend is not None:
-            predictions = _run_backend(backend, model, base_url, no_cache, articles)
-        if predictions is None:
-            raise ConfigError("no predictions to score")
-        outcome = run_eval(
-            EvalRequest(
-                predictions=predictions,
-                articles_dir=articles,
-                gold_dir=gold,
-                baseline_path=baseline,
-                name=name or backend,
-                json_out=json_out,
-                junit_out=junit,
-                html_out=html,
-                check=check,
-                bless=bless,
-            )
+    if (backend is None) == (predictions is None):
+        raise ConfigError("give exactly one of --backend NAME and --predictions RUN.jsonl")
+    if backend is not None:
+        predictions = _run_backend(backend, model, base_url, no_cache, articles)
+    if predictions is None:
+        raise ConfigError("no predictions to score")
+    outcome = run_eval(
+        EvalRequest(
+            predictions=predictions,
+            articles_dir=articles,
+            gold_dir=gold,
+            baseline_path=baseline,
+            name=name or backend,
+            json_out=json_out,
+            junit_out=junit,
+            html_out=html,
+            check=check,
+            bless=bless,
         )
-    except ExtractorError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    )
     typer.echo(outcome.report, nl=False)
     for note in outcome.notes:
         typer.echo(note, err=True)

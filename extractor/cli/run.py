@@ -7,7 +7,6 @@ Options only: settings are resolved in `extractor.settings`, the work is `extrac
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +14,7 @@ from typing import Annotated
 import typer
 
 from extractor.errors import ConfigError
+from extractor.output_file import write_whole_file
 from extractor.settings import Settings
 
 _HELP = "\n\n".join(
@@ -41,7 +41,10 @@ _HELP = "\n\n".join(
         "./extract.toml) > default. The API key is read from OPENAI_API_KEY only.",
         "Exit codes: 0 every article extracted; 1 some have error lines; 2 usage or "
         "configuration error (also one the backend reports mid-run: later articles get "
-        "config_error lines); 130 interrupted.",
+        "config_error lines); 70 internal error (a bug: "
+        "the message names the log file with its traceback); 74 the output could not be "
+        "written (disk full, read-only, closed standard output); 130 interrupted; 141 the "
+        "reader of standard output went away.",
     ]
 )
 
@@ -134,64 +137,47 @@ def run(
     ] = None,
     url: Annotated[_Text, typer.Option(help="One input only: the article's URL.")] = None,
 ) -> None:
-    try:
-        settings = Settings.resolve(
-            config=config,
-            backend=backend,
-            model=model,
-            base_url=base_url,
-            preset=preset,
-            output_mode=output_mode,
-            concurrency=concurrency,
-            rpm=rpm,
-            tpm=tpm,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_reasks=max_reasks,
-            context_chars=context_chars,
-            cache=cache,
-            cache_dir=cache_dir,
-            prices=prices,
-            recursive=recursive,
-            max_chars=max_chars,
-        )
-        given = {"source": source, "published": published, "url": url}
-        metadata = {name: value for name, value in given.items() if value is not None}
-        if metadata and (len(paths) != 1 or (paths[0] != "-" and not Path(paths[0]).is_file())):
-            flags = ", ".join(f"--{name}" for name in metadata)
-            raise ConfigError(f"{flags}: give one input (a file or -), not {' '.join(paths)}")
-        from extractor import runner
+    settings = Settings.resolve(
+        config=config,
+        backend=backend,
+        model=model,
+        base_url=base_url,
+        preset=preset,
+        output_mode=output_mode,
+        concurrency=concurrency,
+        rpm=rpm,
+        tpm=tpm,
+        timeout=timeout,
+        max_retries=max_retries,
+        max_reasks=max_reasks,
+        context_chars=context_chars,
+        cache=cache,
+        cache_dir=cache_dir,
+        prices=prices,
+        recursive=recursive,
+        max_chars=max_chars,
+    )
+    given = {"source": source, "published": published, "url": url}
+    metadata = {name: value for name, value in given.items() if value is not None}
+    if metadata and (len(paths) != 1 or (paths[0] != "-" and not Path(paths[0]).is_file())):
+        flags = ", ".join(f"--{name}" for name in metadata)
+        raise ConfigError(f"{flags}: give one input (a file or -), not {' '.join(paths)}")
+    from extractor import runner
 
-        target = None if out in (None, "-") else Path(out)
-        summary = runner.run(
-            paths, target, settings, retry_errors=retry_errors, progress=progress, metadata=metadata
-        )
-    except ConfigError as exc:
-        typer.echo(f"extract run: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except BrokenPipeError:
-        # The reader of standard output went away (`extract run ... | head`): stop quietly, as
-        # Unix tools do; stdout is pointed at /dev/null so the interpreter's final flush is silent.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise typer.Exit(1) from None
-    except Exception as exc:  # a bug must still end with a message, not a traceback
-        typer.echo(f"extract run: internal error: {type(exc).__name__}: {exc}", err=True)
-        raise typer.Exit(1) from None
+    target = None if out in (None, "-") else Path(out)
+    if target is None:
+        # JSON Lines are UTF-8 whatever the locale (PYTHONIOENCODING=latin-1 included).
+        reconfigure = getattr(sys.stdout, "reconfigure", None)
+        if callable(reconfigure) and (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
+            reconfigure(encoding="utf-8")
+    summary = runner.run(
+        paths, target, settings, retry_errors=retry_errors, progress=progress, metadata=metadata
+    )
     typer.echo(summary.render(), err=True)
     if summary_json is not None:
-        try:
-            _write_json(summary_json, summary.to_dict())
-        except OSError as exc:
-            typer.echo(f"extract run: cannot write {summary_json}: {exc.strerror or exc}", err=True)
-            raise typer.Exit(2) from None
+        document = json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        write_whole_file(summary_json, document)
     raise typer.Exit(summary.exit_code)
 
 
 run.__doc__ = _HELP
-
-
-def _write_json(path: Path, data: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temp, path)

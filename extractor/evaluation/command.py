@@ -28,6 +28,7 @@ from extractor.evaluation.report_html import write_html
 from extractor.evaluation.report_junit import write_junit
 from extractor.evaluation.report_terminal import render_table
 from extractor.evaluation.result import EvalResult
+from extractor.output_file import write_whole_file
 
 #: Exit codes of `extract eval`: 1 when `--check` finds a regression or `--check`/`--bless` find
 #: too many articles without a record (`MAX_ERROR_SHARE`).
@@ -200,10 +201,8 @@ def run_eval(request: EvalRequest) -> EvalOutcome:
     baseline = Baseline.load(request.baseline_path)
     result = evaluate(request, baseline)
     if request.json_out is not None:
-        request.json_out.parent.mkdir(parents=True, exist_ok=True)
-        request.json_out.write_text(
-            json.dumps(result_json(result), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        document = json.dumps(result_json(result), indent=2, ensure_ascii=False) + "\n"
+        write_whole_file(request.json_out, document)
     if request.junit_out is not None:
         write_junit(result, request.junit_out)
     if request.html_out is not None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.errors import ConfigError
+from extractor.output_file import write_whole_file
 
 DEFAULT_TOLERANCE = 0.02
 #: A run in which more than this share of the gold articles has no record (an error line, or no
@@ -84,6 +85,10 @@ class Baseline:
             document = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{path}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not valid UTF-8 ({exc.reason})") from exc
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read baseline: {exc.strerror or exc}") from exc
         if not isinstance(document, dict):
             raise ConfigError(f"{path}: a baseline file must hold a JSON object")
         baseline = cls(path, document)
@@ -162,8 +167,5 @@ def bless(
         },
     }
     baseline.document.setdefault(_DEFAULT_KEY, default)
-    baseline.path.parent.mkdir(parents=True, exist_ok=True)
-    baseline.path.write_text(
-        json.dumps(baseline.document, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-        encoding="utf-8",
-    )
+    document = json.dumps(baseline.document, indent=2, sort_keys=True, ensure_ascii=False)
+    write_whole_file(baseline.path, document + "\n")

@@ -67,6 +67,8 @@ def read_article_text(articles_dir: Path, article: str) -> str:
         return path.read_bytes().decode("utf-8")
     except FileNotFoundError as exc:
         raise GoldError(f"{path}: article text not found for gold article {article!r}") from exc
+    except OSError as exc:
+        raise GoldError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise GoldError(f"{path}: not valid UTF-8 ({exc.reason})") from exc
 
@@ -132,6 +134,8 @@ def load_gold(gold_dir: Path, articles_dir: Path) -> dict[str, GoldArticle]:
             raise GoldError(f"{path}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
         except UnicodeDecodeError as exc:
             raise GoldError(f"{path}: not valid UTF-8 ({exc.reason})") from exc
+        except OSError as exc:  # a folder named x.json, an unreadable file
+            raise GoldError(f"{path}: cannot read gold file: {exc.strerror or exc}") from exc
         article = payload.get("article") if isinstance(payload, dict) else None
         if article != path.stem:
             raise GoldError(f"{path}: 'article' is {article!r} but the file is named {path.stem!r}")
@@ -167,6 +171,8 @@ def load_predictions(path: Path) -> PredictionSet:
         lines = path.read_text(encoding="utf-8").split("\n")
     except FileNotFoundError as exc:
         raise GoldError(f"{path}: predictions file not found") from exc
+    except OSError as exc:
+        raise GoldError(f"{path}: cannot read predictions: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise GoldError(f"{path}: not valid UTF-8 ({exc.reason})") from exc
     items: dict[str, Prediction] = {}

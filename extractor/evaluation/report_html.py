@@ -12,6 +12,7 @@ from pathlib import Path
 from extractor.evaluation.metrics import HEADLINE_METRICS, LEAD_METRIC, ArticleScore, Highlight
 from extractor.evaluation.report_terminal import lead_ratio
 from extractor.evaluation.result import EvalResult
+from extractor.output_file import write_whole_file
 from extractor.schema import EventRecord
 
 _CSS = """
@@ -188,5 +189,4 @@ def render_html(result: EvalResult) -> str:
 
 def write_html(result: EvalResult, path: Path) -> None:
     """Write the report to `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(result), encoding="utf-8")
+    write_whole_file(path, render_html(result))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from extractor.evaluation.metrics import HEADLINE_METRICS
 from extractor.evaluation.result import EvalResult
+from extractor.output_file import write_whole_file
 
 
 def render_junit(result: EvalResult) -> str:
@@ -25,7 +26,8 @@ def render_junit(result: EvalResult) -> str:
                 failures += 1
                 value, base = below[metric]
                 ET.SubElement(
-                    case, "failure",
+                    case,
+                    "failure",
                     message=f"{metric} {value:.4f} below baseline {base:.4f}"
                     f" (tolerance {result.tolerance.get(metric, 0.0):.4f})",
                 )
@@ -46,5 +48,4 @@ def render_junit(result: EvalResult) -> str:
 
 def write_junit(result: EvalResult, path: Path) -> None:
     """Write the JUnit document to `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_junit(result), encoding="utf-8")
+    write_whole_file(path, render_junit(result))
