@@ -143,8 +143,25 @@ def resolve_date(phrase: str, published: PublicationDate | None) -> ResolvedDate
         return None
     if published is None:
         return _resolve(reading, None)
-    results = {_resolve(reading, published.earliest), _resolve(reading, published.latest)}
+    results = {
+        _resolve_in_range(reading, published.earliest),
+        _resolve_in_range(reading, published.latest),
+    }
     return results.pop() if len(results) == 1 else None
+
+
+def _resolve_in_range(reading: _Reading, anchor: date) -> ResolvedDate | None:
+    # "yesterday" from 0001-01-01 or "tomorrow" from 9999-12-31 is not a date Python can hold.
+    try:
+        return _resolve(reading, anchor)
+    except OverflowError:
+        return None
+
+
+def near_calendar_edge(published: PublicationDate) -> bool:
+    """True when a relative date counted from `published` may fall off the calendar (years 1
+    and 9999), and is then left null."""
+    return published.earliest.year <= date.min.year or published.latest.year >= date.max.year
 
 
 def is_valid_iso(value: str) -> DatePrecision | None:

@@ -44,13 +44,20 @@ _FOLD = str.maketrans(
 _SPACE = re.compile(r"\s+")
 
 
-def _normalise_with_map(text: str) -> tuple[str, list[int]]:
-    """Fold quotes, dashes, case and runs of white space; keep each output char's source index."""
+def _normalise_with_map(text: str) -> tuple[str, list[int], list[int]]:
+    """Fold quotes, dashes, case, Unicode form and runs of white space; keep where each output
+    character came from: the start and the end of its source character with its combining
+    marks (so NFD "u" + U+0308 and NFC "ü" fold alike, and a span covers the marks too)."""
     chars: list[str] = []
-    index: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
     previous_space = False
-    for i, ch in enumerate(text):
-        folded = unicodedata.normalize("NFKC", ch.translate(_FOLD)).lower()
+    i, size = 0, len(text)
+    while i < size:
+        j = i + 1
+        while j < size and unicodedata.combining(text[j]):
+            j += 1
+        folded = unicodedata.normalize("NFKC", text[i:j].translate(_FOLD)).lower()
         for out in folded:
             if out.isspace():
                 if previous_space:
@@ -60,12 +67,14 @@ def _normalise_with_map(text: str) -> tuple[str, list[int]]:
             else:
                 previous_space = False
             chars.append(out)
-            index.append(i)
-    return "".join(chars), index
+            starts.append(i)
+            ends.append(j)
+        i = j
+    return "".join(chars), starts, ends
 
 
 def normalise_text(text: str) -> str:
-    """The folded form used for matching (quotes, dashes, case, white space)."""
+    """The folded form used for matching (quotes, dashes, case, Unicode form, white space)."""
     return _normalise_with_map(text)[0]
 
 
@@ -97,13 +106,13 @@ def _ground_in(quote: str, text: str, lo: int, hi: int) -> Evidence:
         )
 
     region = text[lo:hi]
-    hay, hay_map = _normalise_with_map(region)
+    hay, hay_map, hay_ends = _normalise_with_map(region)
     pin = _SPACE.sub(" ", normalise_text(needle)).strip()
     if not pin or not hay:
         return Evidence(quote=quote)
     at = hay.find(pin)
     if at >= 0:
-        s, e = lo + hay_map[at], lo + hay_map[at + len(pin) - 1] + 1
+        s, e = lo + hay_map[at], lo + hay_ends[at + len(pin) - 1]
         return Evidence(
             quote=quote, start=s, end=e, verified=True, method="normalized", score=100.0
         )
@@ -114,7 +123,7 @@ def _ground_in(quote: str, text: str, lo: int, hi: int) -> Evidence:
     if alignment is None or alignment.dest_end <= alignment.dest_start:
         return Evidence(quote=quote)
     s = lo + hay_map[alignment.dest_start]
-    e = lo + hay_map[alignment.dest_end - 1] + 1
+    e = lo + hay_ends[alignment.dest_end - 1]
     # The alignment window has the quote's length; widen it to whole words.
     while s > lo and text[s - 1].isalnum():
         s -= 1

@@ -37,8 +37,10 @@ state (ids seen, the report, the size bound); discovery (paths -> sources) comes
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import io
+import itertools
 import json
 import os
 import re
@@ -50,6 +52,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from extractor.articles import Article, PublicationDate
+from extractor.dates import near_calendar_edge
 from extractor.errors import ConfigError, InputError
 from extractor.html_text import html_page
 
@@ -64,6 +67,8 @@ TITLE_MAX_CHARS = 200
 # presence after a Windows-1252 decode means the bytes were not text in that encoding either.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _GLOB_CHARS = re.compile(r"[*?\[]")
+#: Every way a line may end: LF, CR LF, a lone CR (old Mac files), U+2028/2029, NEL.
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\u2028\u2029\x85]")
 
 
 @dataclass(frozen=True)
@@ -139,20 +144,73 @@ def discover(paths: list[str], *, recursive: bool = False) -> Discovery:
                 # Named explicitly: read it even if it is a symlink loop, so the error says so.
                 sources.append(path)
         elif _GLOB_CHARS.search(raw):
-            matches = sorted(glob.glob(raw, recursive=recursive))
+            matches = expand_glob(raw, recursive=recursive)
             if not matches:
                 sources.append(_Missing(raw, f"{raw}: no files match this pattern"))
+            found: list[Path] = []
             for match in matches:
                 candidate = Path(match)
                 if candidate.is_dir():
-                    sources.extend(_folder_files(candidate, recursive, report))
+                    found.extend(_folder_files(candidate, recursive, report))
                 elif _is_article_file(candidate):
-                    sources.append(candidate)
+                    found.append(candidate)
                 elif candidate.name != METADATA_FILE:
                     report.skipped.append(match)
+            # "r/**" matches a folder and the files in it: each file is read once.
+            seen: set[str] = set()
+            for path in found:
+                real = os.path.realpath(path)
+                if real not in seen:
+                    seen.add(real)
+                    sources.append(path)
         else:
             sources.append(_Missing(raw, f"{raw}: no such file or directory"))
     return Discovery(sources, report)
+
+
+def expand_glob(pattern: str, *, recursive: bool = False) -> list[str]:
+    """The paths `pattern` matches, sorted, each file once. With `recursive`, ``**`` matches any
+    depth of folders, but symlinked folders are neither entered nor matched (`glob.glob`
+    enters them, and a link to a parent folder makes it loop until the path is too long)."""
+    parts = pattern.split(os.sep)
+    if not recursive or "**" not in parts:
+        matches = glob.glob(pattern)  # each wildcard is one level: no loop is possible
+    else:
+        fixed = list(itertools.takewhile(lambda part: not glob.has_magic(part), parts))
+        root = os.sep.join(fixed) or ("" if pattern.startswith(os.sep) else ".")
+        if pattern.startswith(os.sep) and not root:
+            root = os.sep
+        matches = list(_walk_matches(root, fixed, parts[len(fixed) :]))
+    unique: dict[str, str] = {}
+    for match in sorted(matches):
+        unique.setdefault(os.path.realpath(match), match)
+    return sorted(unique.values())
+
+
+def _walk_matches(root: str, fixed: list[str], wanted: list[str]) -> Iterator[str]:
+    for folder, folders, files in os.walk(root, followlinks=False):
+        folders.sort()
+        relative = os.path.relpath(folder, root)
+        above = [] if relative == os.curdir else relative.split(os.sep)
+        # A symlinked folder is neither entered nor matched, as in folder discovery.
+        real_folders = [name for name in folders if not os.path.islink(os.path.join(folder, name))]
+        for name in real_folders + files:
+            if _parts_match(wanted, [*above, name]):
+                yield os.sep.join([*fixed, *above, name]) if fixed else os.sep.join([*above, name])
+
+
+def _parts_match(wanted: list[str], names: list[str]) -> bool:
+    """Whether path components `names` match glob components `wanted` (``**``: any depth)."""
+    if not wanted:
+        return not names
+    head = wanted[0]
+    if head == "**":
+        if _parts_match(wanted[1:], names):
+            return True
+        return bool(names) and not names[0].startswith(".") and _parts_match(wanted, names[1:])
+    if not names or (names[0].startswith(".") and not head.startswith(".")):
+        return False
+    return fnmatch.fnmatchcase(names[0], head) and _parts_match(wanted[1:], names[1:])
 
 
 def _is_article_file(path: Path) -> bool:
@@ -204,6 +262,12 @@ class ArticleReader:
             for item in self._read_source(source):
                 if self._given and isinstance(item, Article):
                     item = replace(item, **self._given)
+                published = item.published if isinstance(item, Article) else None
+                if isinstance(item, Article) and published and near_calendar_edge(published):
+                    self.report.warnings.append(
+                        f"article {item.id}: published {published} is at the edge of the "
+                        "calendar; a relative date that falls outside it (years 1-9999) is null"
+                    )
                 yield self._check_duplicate(item, source)
 
     def _check_duplicate(self, item: Article | BadInput, source: _Source) -> Article | BadInput:
@@ -430,7 +494,7 @@ def decode_text(data: bytes) -> tuple[str, str | None]:
 
 def txt_title(text: str) -> str | None:
     """The headline of a plain-text article: a short first line followed by a blank line."""
-    lines = text.lstrip("\ufeff").split("\n", 2)
+    lines = _LINE_BREAK.split(text.lstrip("\ufeff"), maxsplit=2)
     if len(lines) < 3:
         return None
     first, second = lines[0].strip(), lines[1]

@@ -35,6 +35,18 @@ CONFIG_ENV = "EXTRACT_CONFIG"
 #: Requests in flight when not set, for a backend that does not run in processes (an LLM): API
 #: calls wait on the network, not the CPU. One that does gets a process per core.
 DEFAULT_LLM_CONCURRENCY = 8
+#: Largest accepted value of each numeric setting: beyond these a run would exhaust threads,
+#: processes or memory before doing anything (``-j 3000000000``), or wait for ever.
+LIMITS: dict[str, float] = {
+    "concurrency": 1024,
+    "rpm": 1_000_000,
+    "tpm": 1_000_000_000,
+    "timeout": 86_400.0,
+    "max_retries": 100,
+    "max_reasks": 20,
+    "context_chars": 10_000_000,
+    "max_chars": 100_000_000,
+}
 
 
 @dataclass(frozen=True)
@@ -178,7 +190,9 @@ def _text(choices: tuple[str, ...] | None = None) -> Callable[[Any, str, str], A
     return convert
 
 
-def _number(cast: type[int] | type[float], minimum: float) -> Callable[[Any, str, str], Any]:
+def _number(
+    cast: type[int] | type[float], minimum: float, maximum: float
+) -> Callable[[Any, str, str], Any]:
     def convert(value: Any, name: str, origin: str) -> int | float:
         if isinstance(value, bool):
             raise _invalid(name, value, origin, "must be a number")
@@ -193,6 +207,8 @@ def _number(cast: type[int] | type[float], minimum: float) -> Callable[[Any, str
             raise _invalid(name, value, origin, "must be an integer")
         if number < minimum:
             raise _invalid(name, value, origin, f"must be at least {minimum:g}")
+        if number > maximum:
+            raise _invalid(name, value, origin, f"must be at most {maximum:,g}")
         return number
 
     return convert
@@ -226,18 +242,18 @@ _SPECS: dict[str, _Spec] = {
     "api_key": _Spec(_text(), "OPENAI_API_KEY"),
     "preset": _Spec(_text(), "EXTRACT_PRESET"),
     "output_mode": _Spec(_text(OUTPUT_MODES), "EXTRACT_OUTPUT_MODE"),
-    "concurrency": _Spec(_number(int, 1), "EXTRACT_CONCURRENCY"),
-    "rpm": _Spec(_number(int, 1), "EXTRACT_RPM"),
-    "tpm": _Spec(_number(int, 1), "EXTRACT_TPM"),
-    "timeout": _Spec(_number(float, 0.001), "EXTRACT_TIMEOUT"),
-    "max_retries": _Spec(_number(int, 0), "EXTRACT_MAX_RETRIES"),
-    "max_reasks": _Spec(_number(int, 0), "EXTRACT_MAX_REASKS"),
-    "context_chars": _Spec(_number(int, 200), "EXTRACT_CONTEXT_CHARS"),
+    "concurrency": _Spec(_number(int, 1, LIMITS["concurrency"]), "EXTRACT_CONCURRENCY"),
+    "rpm": _Spec(_number(int, 1, LIMITS["rpm"]), "EXTRACT_RPM"),
+    "tpm": _Spec(_number(int, 1, LIMITS["tpm"]), "EXTRACT_TPM"),
+    "timeout": _Spec(_number(float, 0.001, LIMITS["timeout"]), "EXTRACT_TIMEOUT"),
+    "max_retries": _Spec(_number(int, 0, LIMITS["max_retries"]), "EXTRACT_MAX_RETRIES"),
+    "max_reasks": _Spec(_number(int, 0, LIMITS["max_reasks"]), "EXTRACT_MAX_REASKS"),
+    "context_chars": _Spec(_number(int, 200, LIMITS["context_chars"]), "EXTRACT_CONTEXT_CHARS"),
     "prompts_dir": _Spec(_path, "EXTRACT_PROMPTS_DIR"),
     "cache": _Spec(_flag, "EXTRACT_CACHE"),
     "cache_dir": _Spec(_path, "EXTRACT_CACHE_DIR"),
     "prices": _Spec(_path, "EXTRACT_PRICES"),
-    "max_chars": _Spec(_number(int, 1), "EXTRACT_MAX_CHARS"),
+    "max_chars": _Spec(_number(int, 1, LIMITS["max_chars"]), "EXTRACT_MAX_CHARS"),
     "recursive": _Spec(_flag),
 }
 

@@ -16,6 +16,16 @@ from extractor.backends.offline.nlp import parse_texts
 
 # Same-length substitutions that help the tagger and keep every offset valid.
 _FOR_PARSER = str.maketrans({"\u00a0": " ", "`": "'", "’": "'", "\u2009": " ", "\u202f": " "})
+# Every other way of ending a line, as one "\n" (same length: offsets stay valid). A CR before
+# LF becomes a space, so a Windows line break stays one line break, not a paragraph break.
+_LINE_BREAKS = str.maketrans(
+    {"\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n", "\x0b": "\n", "\x0c": "\n"}
+)
+
+
+def unify_line_breaks(text: str) -> str:
+    """`text` with CR LF, lone CR, U+2028/2029, NEL, VT and FF as LF, at the same offsets."""
+    return text.replace("\r\n", " \n").translate(_LINE_BREAKS)
 
 
 @dataclass(frozen=True)
@@ -144,6 +154,7 @@ def dateline_place(paragraph: str) -> tuple[int, int] | None:
 
 def parse_article(text: str, nlp: Any) -> ParsedArticle:
     """Split `text` into blocks and parse the ones that are article text, in one pipe."""
+    text = unify_line_breaks(text)
     blocks = split_blocks(text)
     wanted = [(i, b) for i, b in enumerate(blocks) if b.kind in _PARSED_KINDS]
     # "Russia's(Vladimir Putin)" tokenises as one word unless the bracket is set apart.

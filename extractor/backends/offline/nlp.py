@@ -150,6 +150,10 @@ class FastAttributes:
 
 def parse_texts(nlp: Any, texts: list[str]) -> list[Any]:
     """Parse `texts` in one batch; the attribute ruler runs by table lookup when it can."""
+    # spaCy refuses texts over `max_length` (1,000,000 by default), a guard against running
+    # out of memory; the run's own limit (--max-chars) has already admitted these.
+    longest = max((len(text) for text in texts), default=0)
+    nlp.max_length = max(nlp.max_length, longest + 1)
     fast = _fast_attributes(nlp)
     if fast is None:
         return list(nlp.pipe(texts))
