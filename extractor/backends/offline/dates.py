@@ -82,7 +82,7 @@ def _evidence(article: ParsedArticle, sentence: Sentence, ent: Any) -> str:
 def _candidates(sentences: list[Sentence]) -> list[tuple[int, int, Sentence, Any]]:
     found: list[tuple[int, int, Sentence, Any]] = []
     for order, sentence in enumerate(sentences):
-        for ent in sentence.span.ents:
+        for ent in sentence.ents:
             if ent.label_ != "DATE":
                 continue
             rank = _rank(ent.text)

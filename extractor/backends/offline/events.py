@@ -184,7 +184,7 @@ def background(sentence: Sentence, noun: Any, now: int | None) -> bool:
         return True
     if now is None:
         return False
-    for ent in sentence.span.ents:
+    for ent in sentence.ents:
         if ent.label_ == "DATE":
             years = [int(y) for y in _YEAR.findall(ent.text)]
             if years and max(years) < now:

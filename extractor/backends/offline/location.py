@@ -38,7 +38,7 @@ def _candidates(
     """(name, is_city, first token, last token) for places in a sentence."""
     out: list[tuple[str, bool, Any, Any]] = []
     doc = sentence.span.doc
-    for ent in sentence.span.ents:
+    for ent in sentence.ents:
         if ent.label_ != "GPE":
             continue
         tokens = [t for t in ent if t.text not in ("'s", "'")]

@@ -332,7 +332,7 @@ def _find_cluster(clusters: list[_Cluster], words: list[str]) -> _Cluster | None
 def _scan_people(article: ParsedArticle, taken: set[tuple[int, int]]) -> list[_Cluster]:
     pending: list[tuple[Sentence, int, int]] = []
     for sentence in article.sentences:
-        for ent in sentence.span.ents:
+        for ent in sentence.ents:
             if ent.label_ != "PERSON":
                 continue
             bounds = _person_tokens(ent)
@@ -633,7 +633,7 @@ def _caption_people(
         for mention in _scan_gazetteer(article, sentence):
             for k in range(mention.first, mention.last + 1):
                 by_token[(sentence.index, k)] = mention
-        for ent in sentence.span.ents:
+        for ent in sentence.ents:
             bounds = _person_tokens(ent) if ent.label_ == "PERSON" else None
             if bounds is None:
                 continue
