@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -54,8 +54,9 @@ _EDGE_PUNCTUATION = " .,;:"
 
 @lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
-    """A name's comparison form: composed (NFC), casefolded, curly apostrophes straight, no leading "the", no
-    trailing "'s", hyphens, dashes and spaces as one space, no punctuation at either end."""
+    """A name's comparison form: composed (NFC), casefolded, curly apostrophes straight, no
+    leading "the", no trailing "'s", hyphens, dashes and spaces as one space, no punctuation at
+    either end."""
     text = unicodedata.normalize("NFC", name).replace("’", "'").replace("‘", "'")
     text = text.casefold().strip(_EDGE_PUNCTUATION)
     text = re.sub(r"^the\s+", "", text)
