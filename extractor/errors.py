@@ -81,3 +81,9 @@ class OutputError(ExtractorError):
     """An output could not be written: disk full, read-only, a closed stream (exit code 74)."""
 
     kind = "output_error"
+
+
+class OutputLocked(ConfigError):
+    """Another run holds the output file (exit code 2)."""
+
+    kind = "output_locked"

@@ -8,17 +8,22 @@ Rules for every file the tool writes (reports, summaries, baselines, and the run
 * A replacement is written to a temporary file in the same folder (with a short name, so a
   file name near the length limit still works), flushed to disk, then renamed over the file.
   On any failure the temporary file is removed and the original is exactly as it was.
+* A run's output file is held with an exclusive `flock` for the whole run (`lock_output`), so
+  a second run on the same file refuses (`OutputLocked`) or waits.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import os
 import secrets
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
-from extractor.errors import OutputError
+from extractor.errors import OutputError, OutputLocked
 
 
 def resolve_target(path: Path) -> Path:
@@ -42,7 +47,7 @@ def temporary_sibling(target: Path) -> Path:
     return target.with_name(f".extract-{secrets.token_hex(6)}.tmp")
 
 
-def replace_atomically(target: Path, data: bytes | list[bytes]) -> None:
+def replace_atomically(target: Path, data: bytes | Iterable[bytes]) -> None:
     """Write `data` to a temporary sibling of `target`, fsync it and rename it onto `target`.
 
     Raises `OSError`; the temporary file is gone and `target` unchanged when it does.
@@ -91,3 +96,47 @@ def write_whole_file(path: Path, text: str) -> None:
         replace_atomically(target, text.encode("utf-8"))
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def lock_output(target: Path, *, wait: bool = False) -> int:
+    """Open (creating it if need be) and exclusively lock the regular file `target`; return the
+    descriptor, opened for appending, whose closing releases the lock.
+
+    Raises `OutputLocked` when another process holds it and `wait` is false, `OSError` when it
+    cannot be opened. A lock taken on a file that a finishing run has just replaced (renamed a
+    new file onto the name) is dropped and taken again on the file the name now names.
+    """
+    while True:
+        fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                raise OutputLocked(
+                    f"{target} is being written by another extract run; wait for it to finish "
+                    "(or pass --wait-lock to wait)"
+                ) from None
+            try:
+                current = os.stat(target)
+            except FileNotFoundError:
+                current = None
+            held = os.fstat(fd)
+            if current is not None and (current.st_dev, current.st_ino) == (
+                held.st_dev,
+                held.st_ino,
+            ):
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of `data` to `fd` (a single write may write fewer); raise `OSError`."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written == 0:  # pragma: no cover - a regular file never accepts nothing
+            raise OSError(errno.EIO, "nothing was written")
+        view = view[written:]

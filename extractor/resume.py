@@ -3,22 +3,45 @@ rewrite into input order.
 
 `open_output(out)` gives a `Sink` and the `ResumeIndex` of the lines already in `out`. The loop
 calls `sink.write(text)` for each new line and `sink.keep(old)` for each line it keeps, in input
-order, then `finish()` (rewrite in input order through a temporary file and ``os.replace`` if the
-file is not already exactly that) or, when interrupted, `abandon()` (leave every line written so
-far for the next run). A half-written last line (a killed run) is cut off before appending; a
-file that holds no result lines at all is not ours and is refused untouched.
+order, then `finish()` (rewrite in input order if the file is not already exactly that) or, when
+interrupted, `abandon()` (leave every line written so far for the next run). A half-written last
+line (a killed run) is cut off before appending; a file that holds no result lines at all is not
+ours and is refused untouched.
+
+What `out` may be (see `extractor.output_file` for the rules of writing):
+
+* A regular file or a new path: locked for the run (a second run refuses, or waits with
+  ``wait_lock``), resumed, appended to, and rewritten through a temporary file in the same
+  folder. A symlink is followed: its target is the file, the link stays.
+* A device, a pipe, ``/dev/stdout``: a stream. Nothing is read from it or resumed, and it is
+  never rewritten or replaced.
+
+A failed write never leaves a cut line: the file is truncated back to its last whole line when
+the lines so far are a clean prefix of the result (whole lines, in input order, one per
+article), else (a resume that needed reordering) back to what it held before the run. A failed
+final rewrite leaves it as it was before the run too. Either way the run stops with
+`OutputError` and the next run resumes from the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
-from extractor.errors import ConfigError
+from extractor.errors import ConfigError, OutputError
 from extractor.lines import RECORD_KIND, LineError, ResultLine
+from extractor.output_file import (
+    is_stream,
+    lock_output,
+    replace_atomically,
+    resolve_target,
+    write_all,
+)
 
 
 class Sink(Protocol):
@@ -55,24 +78,37 @@ class ResumeIndex:
         return sum(len(by_fingerprint) for by_fingerprint in self._lines.values())
 
 
-def open_output(out: Path | None) -> tuple[Sink, ResumeIndex]:
+def open_output(out: Path | None, *, wait_lock: bool = False) -> tuple[Sink, ResumeIndex]:
     """A sink for `out` (standard output when None) and what `out` already holds.
 
-    Raises `ConfigError` when `out` cannot be written or is not a file of result lines.
+    Raises `OutputLocked` when another run holds `out`, `ConfigError` when it is a folder or
+    not a file of result lines, `OutputError` when it cannot be written.
     """
     if out is None:
-        return StreamSink(sys.stdout), ResumeIndex()
+        return StreamSink(sys.stdout, shown="standard output"), ResumeIndex()
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        index = ResumeIndex()
-        if out.exists():
-            # Index (and so validate) before cutting anything: a file that is not ours is refused
-            # untouched.
-            index = _index_existing(out)
-            _cut_partial_line(out)
-        return FileSink(out), index
+        if is_stream(out):
+            if out.is_dir():
+                raise ConfigError(f"output {out} is a folder; name a file in it")
+            stream = open(out, "a", encoding="utf-8")  # noqa: SIM115 - the sink closes it
+            return StreamSink(stream, shown=str(out), owned=True), ResumeIndex()
+        target = resolve_target(out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = lock_output(target, wait=wait_lock)
     except OSError as exc:
-        raise ConfigError(f"cannot write output {out}: {exc.strerror or exc}") from exc
+        raise OutputError(f"cannot write output {out}: {exc.strerror or exc}") from exc
+    try:
+        # Index (and so validate) before cutting anything: a file that is not ours is refused
+        # untouched.
+        index = _index_existing(target)
+        _cut_partial_line(target)
+        return FileSink(target, fd, shown=out), index
+    except OSError as exc:
+        os.close(fd)
+        raise OutputError(f"cannot write output {out}: {exc.strerror or exc}") from exc
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 @dataclass(frozen=True)
@@ -152,21 +188,28 @@ def _parse_result_line(raw: bytes) -> tuple[str, str | None, str, int] | None:
 
 
 class FileSink:
-    """Appends lines to the output file and remembers where each input's line is."""
+    """Appends lines to the (locked) output file and remembers where each input's line is."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fd: int, *, shown: Path | None = None) -> None:
         self.path = path
-        self.handle: IO[bytes] = path.open("ab")
-        self.end = self.handle.seek(0, os.SEEK_END)
+        self.shown = shown or path
+        self.fd = fd  # opened for appending; holds the lock until closed
+        self.before = os.fstat(fd).st_size  # what the file held before this run
+        self.end = self.before
         self.positions: list[tuple[int, int]] = []
+        self.failed = False
 
     def write(self, line: str) -> None:
-        """Append and flush one line."""
-        data = line.encode("utf-8")
-        self.handle.write(data + b"\n")
-        self.handle.flush()
-        self.positions.append((self.end, len(data)))
-        self.end += len(data) + 1
+        """Append one line. After a failed write nothing more is written (see the module)."""
+        if self.failed:
+            return
+        data = line.encode("utf-8") + b"\n"
+        try:
+            write_all(self.fd, data)
+        except OSError as exc:
+            self._fail(f"cannot write {self.shown}: {exc.strerror or exc}", exc)
+        self.positions.append((self.end, len(data) - 1))
+        self.end += len(data)
 
     def keep(self, old: KeptLine) -> None:
         """Keep a line already in the file, at this place in the input order."""
@@ -174,48 +217,88 @@ class FileSink:
 
     def abandon(self) -> None:
         """Close without reordering: every line written so far stays for the next run."""
-        self.handle.close()
+        self._close()
 
     def finish(self) -> None:
         """Close; rewrite in input order if the file is not already exactly that."""
-        self.handle.close()
+        if self._in_order():
+            try:
+                os.fsync(self.fd)
+            except OSError as exc:
+                self._fail(f"cannot write {self.shown}: {exc.strerror or exc}", exc)
+            self._close()
+            return
+        try:
+            replace_atomically(self.path, self._lines_in_order())
+        except OSError as exc:
+            self._fail(
+                f"cannot rewrite {self.shown} in input order: {exc.strerror or exc}; it is left "
+                "as it was before this run",
+                exc,
+            )
+        self._close()
+
+    def _in_order(self) -> bool:
         expected = 0
         for offset, length in self.positions:
             if offset != expected:
-                break
+                return False
             expected = offset + length + 1
-        else:
-            if expected == self.path.stat().st_size:
-                return
-        temp = self.path.with_name(f".{self.path.name}.rewrite.tmp")
-        with self.path.open("rb") as source, temp.open("wb") as target:
+        return expected == self.end
+
+    def _lines_in_order(self) -> Iterator[bytes]:
+        with self.path.open("rb") as source:
             for offset, length in self.positions:
                 source.seek(offset)
-                target.write(source.read(length) + b"\n")
-            target.flush()
-            os.fsync(target.fileno())
-        os.replace(temp, self.path)
+                yield source.read(length) + b"\n"
+
+    def _fail(self, message: str, exc: OSError) -> None:
+        """Truncate to a state the next run can resume from, close and raise `OutputError`."""
+        self.failed = True
+        keep = self.end if self._in_order() else self.before
+        with contextlib.suppress(OSError):
+            os.ftruncate(self.fd, keep)
+        self._close()
+        raise OutputError(message) from exc
+
+    def _close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 class StreamSink:
-    """Writes lines to a stream (standard output); nothing to resume, nothing to reorder."""
+    """Writes lines to a stream (standard output, a device, a pipe); nothing to resume, nothing
+    to reorder. It closes the stream only if it opened it (`owned`)."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], *, shown: str, owned: bool = False) -> None:
         self.stream = stream
+        self.shown = shown
+        self.owned = owned
 
     def write(self, line: str) -> None:
         """Write and flush one line."""
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        try:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            raise  # the reader went away: not a failure to report
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from exc
 
     def keep(self, old: KeptLine) -> None:
         """Never called: a stream has no earlier lines to keep."""
         raise RuntimeError("nothing is resumed when writing to a stream")
 
     def finish(self) -> None:
-        """Flush."""
+        """Flush (and close a stream this sink opened)."""
         self.stream.flush()
+        if self.owned:
+            self.stream.close()
 
     def abandon(self) -> None:
-        """Flush."""
-        self.stream.flush()
+        """Flush what can be flushed."""
+        with contextlib.suppress(OSError, ValueError):
+            self.stream.flush()
+            if self.owned:
+                self.stream.close()

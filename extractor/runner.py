@@ -122,13 +122,16 @@ def run(
     progress: bool = False,
     backend: Backend | None = None,
     metadata: Mapping[str, str] | None = None,
+    wait_lock: bool = False,
 ) -> RunSummary:
     """Extract every article under `paths` into `out` (stdout when None); resume if it exists.
 
     `backend` replaces the one `settings` names (injection for embedding and tests); `metadata`
     (``source``, ``published``, ``url``, ``title``) is given for every article read and beats
-    what the inputs say.
-    Raises `ConfigError` for settings or paths that make the run impossible (no articles found).
+    what the inputs say. Another run writing `out` makes this one refuse (`OutputLocked`), or
+    with `wait_lock` wait for it (see `extractor.resume`).
+    Raises `ConfigError` for settings or paths that make the run impossible (no articles found),
+    `OutputError` when `out` cannot be written.
     """
     started = time.monotonic()
     discovery = discover(paths, recursive=settings.recursive)
@@ -143,7 +146,9 @@ def run(
     if backend is None:
         backend = create_backend(settings, gate)
     try:
-        summary = _run_with(backend, owned, gate, reader, out, settings, retry_errors, progress)
+        summary = _run_with(
+            backend, owned, gate, reader, out, settings, retry_errors, progress, wait_lock
+        )
     finally:
         if owned:
             close_backend(backend)
@@ -162,11 +167,12 @@ def _run_with(
     settings: Settings,
     retry_errors: bool,
     progress: bool,
+    wait_lock: bool,
 ) -> RunSummary:
     # A backend we did not build does not know the gate: it holds a slot per article. One we
     # built passes each request through it (`Capabilities.paced_by_gate`) or makes none.
     step = make_step(backend if owned else GatedBackend(backend, gate), settings)
-    sink, index = open_output(out)
+    sink, index = open_output(out, wait_lock=wait_lock)
     ledger = UsageLedger(step.prices)
     summary = RunSummary(output=str(out) if out else "stdout", backend=backend.name)
     estimate = _estimate_articles(reader.discovery)

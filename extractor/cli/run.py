@@ -36,12 +36,15 @@ _HELP = "\n\n".join(
         "folder's metadata.json beats them.",
         "With --out FILE, an existing FILE is resumed: lines whose article and fingerprint "
         "(article text and metadata, model, prompt, parameters) match are kept, the rest are "
-        "redone, and FILE ends with one line per article, in input order.",
+        "redone, and FILE ends with one line per article, in input order. FILE is locked for "
+        "the run: a second run on it exits 2 (or waits, with --wait-lock). A device, a pipe or "
+        "/dev/stdout is written to as a stream, never read, resumed or replaced; a symlink is "
+        "written through.",
         "Settings: flag > environment > config file (--config, $EXTRACT_CONFIG or "
         "./extract.toml) > default. The API key is read from OPENAI_API_KEY only.",
         "Exit codes: 0 every article extracted; 1 some have error lines; 2 usage or "
         "configuration error (also one the backend reports mid-run: later articles get "
-        "config_error lines); 70 internal error (a bug: "
+        "config_error lines; another run is writing --out); 70 internal error (a bug: "
         "the message names the log file with its traceback); 74 the output could not be "
         "written (disk full, read-only, closed standard output); 130 interrupted; 141 the "
         "reader of standard output went away.",
@@ -128,6 +131,13 @@ def run(
     summary_json: Annotated[
         Path | None, typer.Option(help="Also write the run summary to this JSON file.")
     ] = None,
+    wait_lock: Annotated[
+        bool,
+        typer.Option(
+            "--wait-lock",
+            help="If another run is writing --out, wait for it to finish (default: exit 2).",
+        ),
+    ] = False,
     source: Annotated[
         _Text, typer.Option(help="One input only: the outlet, e.g. Reuters (beats the input's).")
     ] = None,
@@ -171,7 +181,13 @@ def run(
         if callable(reconfigure) and (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
             reconfigure(encoding="utf-8")
     summary = runner.run(
-        paths, target, settings, retry_errors=retry_errors, progress=progress, metadata=metadata
+        paths,
+        target,
+        settings,
+        retry_errors=retry_errors,
+        progress=progress,
+        metadata=metadata,
+        wait_lock=wait_lock,
     )
     typer.echo(summary.render(), err=True)
     if summary_json is not None:
