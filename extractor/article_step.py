@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from traceback import format_exception
 from typing import Any
 
 from extractor.articles import Article
@@ -67,6 +68,10 @@ class ArticleResult:
     model: str
     #: Backend calls (chunks) answered from the cache.
     cache_hits: int = 0
+    #: Answers that could not be stored in the cache (the run goes on without them).
+    cache_write_errors: int = 0
+    #: For an ``internal_error`` line (a bug): the traceback, for the run's log.
+    traceback: str | None = None
 
 
 class ArticleExtractor:
@@ -123,11 +128,13 @@ class ArticleExtractor:
             if usage is not None:
                 usage = usage.model_copy(update={"cost_usd": self.prices.cost(model, usage)})
             line = ResultLine.of_error(article.id, exc.kind, message, fingerprint, usage=usage)
-            return ArticleResult(line, model)
+            return ArticleResult(line, model, cache_write_errors=_write_errors(cached))
         except Exception as exc:  # one article must never stop the run
             message = self.secrets.scrub(f"{type(exc).__name__}: {exc}")
             line = ResultLine.of_error(article.id, "internal_error", message, fingerprint)
-            return ArticleResult(line, model)
+            trace = self.secrets.scrub("".join(format_exception(exc)))
+            written = _write_errors(cached)
+            return ArticleResult(line, model, cache_write_errors=written, traceback=trace)
         hits = cached.hits if cached is not None else 0
         provenance = record.provenance
         if provenance is not None:
@@ -136,7 +143,11 @@ class ArticleExtractor:
             provenance.usage = provenance.usage.model_copy(update={"cost_usd": cost})
             provenance.cached = cached is not None and hits > 0 and cached.misses == 0
         line = ResultLine.of_record(article.id, self.secrets.scrub_record(record), fingerprint)
-        return ArticleResult(line, model, cache_hits=hits)
+        return ArticleResult(line, model, cache_hits=hits, cache_write_errors=_write_errors(cached))
+
+
+def _write_errors(cached: CachedBackend | None) -> int:
+    return cached.write_errors if cached is not None else 0
 
 
 def extract_article(

@@ -51,6 +51,7 @@ from extractor.backends.registry import create_backend
 from extractor.cache import AnswerCache
 from extractor.errors import ConfigError
 from extractor.inputs import ArticleReader, BadInput, Discovery, discover
+from extractor.internal_errors import TracebackLog
 from extractor.lines import RECORD_KIND, ResultLine
 from extractor.ordering import InOrder
 from extractor.pacing import GateClosed, GatedBackend, RequestGate
@@ -85,6 +86,8 @@ class Outcome:
     model: str = ""
     usage: Usage | None = None
     cache_hits: int = 0
+    cache_write_errors: int = 0
+    traceback: str | None = None
 
     @classmethod
     def of(cls, result: ArticleResult) -> Outcome:
@@ -98,12 +101,25 @@ class Outcome:
             model=result.model,
             usage=line.usage,
             cache_hits=result.cache_hits,
+            cache_write_errors=result.cache_write_errors,
+            traceback=result.traceback,
         )
 
 
 def error_outcome(article_id: str, kind: str, message: str) -> Outcome:
     """The error line of an article that never reached its step; no fingerprint: redone."""
     return Outcome.of(ArticleResult(ResultLine.of_error(article_id, kind, message, None), ""))
+
+
+def _log_internal_error(summary: RunSummary, log: TracebackLog, result: Outcome) -> None:
+    """Keep a bug's traceback in the run's log file, which the summary names."""
+    try:
+        summary.internal_error_log = log.add(f"article {result.article_id}", result.traceback or "")
+    except OSError as exc:
+        summary.warnings.append(
+            f"article {result.article_id}: internal error; its traceback could not be logged "
+            f"({exc.strerror or exc})"
+        )
 
 
 def _internal_error(article_id: str, message: str) -> Outcome:
@@ -181,6 +197,8 @@ def _run_with(
     window = order_window(backend.capabilities, settings.concurrency)
     ordered: InOrder[Outcome | KeptLine] = InOrder(executor, work, window, _internal_error)
 
+    tracebacks = TracebackLog()
+
     def write(result: Outcome | KeptLine) -> None:
         if isinstance(result, KeptLine):
             sink.keep(result)
@@ -189,6 +207,9 @@ def _run_with(
             sink.write(result.text)
             summary.count(result, resumed=False)
             summary.cache_hits += result.cache_hits
+            summary.cache_write_errors += result.cache_write_errors
+            if result.traceback is not None:
+                _log_internal_error(summary, tracebacks, result)
             if result.usage is not None:
                 ledger.add(result.model, result.usage)
         show.update(summary)

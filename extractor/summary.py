@@ -12,6 +12,8 @@ from extractor.usage import UsageLedger
 
 #: Error kinds that say the run's configuration is wrong, not the article.
 CONFIG_ERROR_KINDS = frozenset({ConfigError.kind, ModelNotInstalled.kind})
+#: The error kind of an article that hit a bug in this package.
+INTERNAL_ERROR_KIND = "internal_error"
 
 
 class Counted(Protocol):
@@ -43,16 +45,23 @@ class RunSummary:
     cost_usd: float = 0.0
     unpriced_models: list[str] = field(default_factory=list)
     cache_hits: int = 0
+    #: Answers the cache could not store (a full or read-only cache folder): the run goes on.
+    cache_write_errors: int = 0
     elapsed_s: float = 0.0
     skipped_files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: The configuration error that stopped the run from sending more articles, if any.
     config_failure: str | None = None
+    #: The log file holding the tracebacks of this run's internal errors (bugs), if any.
+    internal_error_log: str | None = None
 
     @property
     def exit_code(self) -> int:
         """0 when every article has a record, 1 when some have error lines, 2 when the backend
-        reported a configuration error (the later articles were not sent)."""
+        reported a configuration error (the later articles were not sent), 70 when an article
+        hit a bug (an ``internal_error`` line)."""
+        if INTERNAL_ERROR_KIND in self.errors:
+            return 70
         if self.errors.keys() & CONFIG_ERROR_KINDS:
             return 2
         return 1 if self.errors else 0
@@ -97,6 +106,14 @@ class RunSummary:
             f" (retries {self.retries}, re-asks {self.reasks}), cost {cost}",
             f"  cache hits {self.cache_hits}, elapsed {self.elapsed_s:.1f}s",
         ]
+        if self.cache_write_errors:
+            lines.append(
+                f"  cache write failures {self.cache_write_errors} (those answers were not stored)"
+            )
+        if self.internal_error_log:
+            count = self.errors.get(INTERNAL_ERROR_KIND, 0)
+            log = self.internal_error_log
+            lines.append(f"  internal errors (a bug) {count}: the tracebacks are in {log}")
         if self.skipped_files:
             shown = ", ".join(self.skipped_files[:5])
             more = f" and {len(self.skipped_files) - 5} more" if len(self.skipped_files) > 5 else ""

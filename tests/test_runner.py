@@ -108,7 +108,11 @@ def test_each_failure_is_one_typed_error_line_and_the_rest_still_run(tmp_path: P
     ]
     assert "division by zero" in lines[3]["error"]["message"]
     assert summary.errors == {"backend_error": 1, "output_invalid": 1, "internal_error": 1}
-    assert summary.exit_code == 1
+    assert summary.exit_code == 70  # a bug, not an article's failure
+    assert summary.internal_error_log is not None
+    log = Path(summary.internal_error_log).read_text(encoding="utf-8")
+    assert f"article {ids[3]}" in log and "ZeroDivisionError: division by zero" in log
+    assert summary.internal_error_log in summary.render()
 
 
 def test_line_fingerprint_is_article_plus_backend(tmp_path: Path) -> None:

@@ -19,16 +19,15 @@ import errno
 import functools
 import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Callable
-from datetime import UTC, datetime
+from traceback import format_exception
 from typing import Any, TypeVar
 
 import click
 import typer
 
 from extractor.errors import ConfigError, ExtractorError, GoldError, InputError, OutputError
+from extractor.internal_errors import TracebackLog
 
 EXIT_OK = 0
 EXIT_FAILED_ARTICLES = 1
@@ -84,17 +83,11 @@ def exit_code_for(command: str, exc: BaseException) -> int:
 
 def log_traceback(exc: BaseException) -> str:
     """Write `exc`'s traceback to a new log file; say where (or, failing that, print it)."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    text = "".join(traceback.format_exception(exc))
+    text = "".join(format_exception(exc))
     try:
-        handle, name = tempfile.mkstemp(
-            prefix=f"extract-internal-error-{stamp}-", suffix=".log", text=True
-        )
-        with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace") as log:
-            log.write(f"extract {' '.join(sys.argv[1:])}\n\n{text}")
+        return f"the traceback is in {TracebackLog().add(f'{type(exc).__name__}: {exc}', text)}"
     except OSError as log_error:
         return f"no log could be written ({log_error.strerror or log_error}), traceback:\n{text}"
-    return f"the traceback is in {name}"
 
 
 def silence_stdout() -> None:

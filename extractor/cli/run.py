@@ -44,10 +44,10 @@ _HELP = "\n\n".join(
         "./extract.toml) > default. The API key is read from OPENAI_API_KEY only.",
         "Exit codes: 0 every article extracted; 1 some have error lines; 2 usage or "
         "configuration error (also one the backend reports mid-run: later articles get "
-        "config_error lines; another run is writing --out); 70 internal error (a bug: "
-        "the message names the log file with its traceback); 74 the output could not be "
-        "written (disk full, read-only, closed standard output); 130 interrupted; 141 the "
-        "reader of standard output went away.",
+        "config_error lines; another run is writing --out); 70 internal error (a bug, also "
+        "in one article: the message names the log file with the traceback); 74 the output "
+        "could not be written (disk full, read-only, closed standard output); 130 interrupted; "
+        "141 the reader of standard output went away.",
     ]
 )
 

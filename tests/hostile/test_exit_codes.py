@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TMPDIR", str(tmp_path))  # where internal-error logs go
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where internal-error logs go
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +146,32 @@ def test_numbers_too_large_for_a_setting_are_a_usage_error() -> None:
         result = runner.invoke(app, ["run", "a.txt", option, value])
         assert result.exit_code == 2, (option, result.output)
         assert "must be at most" in result.output or "must be an integer" in result.output
+
+
+def test_a_bug_in_one_article_is_exit_70_and_its_traceback_is_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "in").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "in" / f"{name}.txt").write_text(f"Oslo hosted talks {name}.\n", "utf-8")
+
+    def broken(article: object, backend: object) -> None:
+        raise KeyError("a bug in the pipeline")
+
+    monkeypatch.setattr("extractor.article_step.extract_record", broken)
+    result = runner.invoke(app, ["run", "in", "--out", "out.jsonl", "--no-cache"])
+    assert result.exit_code == 70, result.output
+    assert len(Path("out.jsonl").read_text(encoding="utf-8").splitlines()) == 2
+    match = re.search(r"internal errors \(a bug\) 2: the tracebacks are in (\S+)", result.output)
+    assert match is not None, result.output
+    assert Path(match.group(1)).read_text(encoding="utf-8").count("KeyError") >= 2
+
+
+def test_cache_write_failures_are_counted_in_the_summary(fake: object) -> None:
+    Path("a.txt").write_text("Oslo hosted talks.\n", encoding="utf-8")
+    Path("cache").write_text("a file where the cache folder should be\n", encoding="utf-8")
+    args = ["run", "a.txt", "-o", "out.jsonl", "--cache-dir", "cache", "--summary-json", "s.json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "cache write failures 1" in result.output
+    assert json.loads(Path("s.json").read_text(encoding="utf-8"))["cache_write_errors"] == 1

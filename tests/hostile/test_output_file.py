@@ -139,51 +139,61 @@ def test_a_read_only_folder_is_exit_74_and_leaves_the_file_as_it_was(
         subprocess.run(["umount", str(read_only)], check=False)
 
 
-def test_a_second_run_on_the_same_out_refuses_with_exit_2(tmp_path: Path) -> None:
-    write_articles(tmp_path / "in", 6)
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HOSTILE_DELAY": "2"}
-    first = subprocess.Popen(
-        [sys.executable, "-m", "tests.hostile.cli", "run", "in", "--out", "out.jsonl", "-j", "1"],
-        cwd=tmp_path,
-        env=env,
+def _hostile(*args: str, cwd: Path, **env: str) -> subprocess.Popen[bytes]:
+    """`extract ARGS` (the fake backend) started in the background."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.hostile.cli", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
         stderr=subprocess.DEVNULL,
     )
+
+
+def _wait_for_lines(path: Path, count: int) -> None:
+    deadline = time.monotonic() + 90
+    while not path.exists() or len(path.read_bytes().splitlines()) < count:
+        assert time.monotonic() < deadline, f"{path} never had {count} lines"
+        time.sleep(0.05)
+
+
+def test_a_second_run_on_the_same_out_refuses_with_exit_2(tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 6)
+    hold = tmp_path / "hold"
+    hold.touch()  # the first run writes a000, then waits until this is gone
+    first = _hostile("run", "in", "--out", "out.jsonl", cwd=tmp_path, HOSTILE_HOLD=str(hold))
+    waiting: subprocess.Popen[bytes] | None = None
     try:
-        deadline = time.monotonic() + 60
-        while not (tmp_path / "out.jsonl").exists() or not (tmp_path / "out.jsonl").read_bytes():
-            assert time.monotonic() < deadline, "the first run wrote nothing"
-            time.sleep(0.1)
+        _wait_for_lines(tmp_path / "out.jsonl", 1)
         second = extract("run", "in", "--out", "out.jsonl", cwd=tmp_path)
         assert second.code == 2, second.stderr
         assert "being written by another extract run" in second.stderr
-        waited = extract("run", "in", "--out", "out.jsonl", "--wait-lock", cwd=tmp_path)
-        assert waited.code == 0, waited.stderr
-        assert first.wait(timeout=60) == 0
+        waiting = _hostile("run", "in", "--out", "out.jsonl", "--wait-lock", cwd=tmp_path)
+        time.sleep(1.0)
+        assert waiting.poll() is None, "the waiting run did not wait"
+        hold.unlink()
+        assert first.wait(timeout=90) == 0
+        assert waiting.wait(timeout=90) == 0
     finally:
-        first.kill()
-        first.wait()
+        for process in (first, waiting):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
     lines = result_lines(tmp_path / "out.jsonl")
     assert _articles(lines) == [f"a{n:03d}" for n in range(6)]
 
 
 def test_a_killed_run_resumes_to_one_line_per_article(tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 8)
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HOSTILE_DELAY": "0.3"}
-    first = subprocess.Popen(
-        [sys.executable, "-m", "tests.hostile.cli", "run", "in", "--out", "out.jsonl", "-j", "1"],
-        cwd=tmp_path,
-        env=env,
-    )
-    deadline = time.monotonic() + 60
-    while len((tmp_path / "out.jsonl").read_bytes().splitlines()) < 3 if (
-        tmp_path / "out.jsonl"
-    ).exists() else True:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    hold = tmp_path / "hold"
+    hold.touch()
+    first = _hostile("run", "in", "--out", "out.jsonl", cwd=tmp_path, HOSTILE_HOLD=str(hold))
+    _wait_for_lines(tmp_path / "out.jsonl", 1)
     first.send_signal(signal.SIGKILL)
     first.wait()
+    hold.unlink()
     ran = extract("run", "in", "--out", "out.jsonl", cwd=tmp_path)
     assert ran.code == 0, ran.stderr
+    assert "resumed 1" in ran.stderr
     assert _articles(result_lines(tmp_path / "out.jsonl")) == [f"a{n:03d}" for n in range(8)]
 
 
