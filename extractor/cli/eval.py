@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from extractor.errors import ConfigError
+from extractor.output_file import write_whole_file
 
 _OUT_DIR = Path("out")
 
@@ -137,19 +138,15 @@ def _eval_events(
     from extractor.events.build import read_events
     from extractor.events.scoring import read_gold_events, render_terminal, score_events
 
+    if events is None or gold_events is None:
+        raise ConfigError("--events and --gold-events go together")
+    if other is not None:
+        raise ConfigError("--events is scored on its own: no --backend or --predictions")
     try:
-        if events is None or gold_events is None:
-            raise ConfigError("--events and --gold-events go together")
-        if other is not None:
-            raise ConfigError("--events is scored on its own: no --backend or --predictions")
-        try:
-            gold_text = gold_events.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{gold_events}: cannot read: {exc}") from None
-        scores = score_events(read_events(events), read_gold_events(gold_text, str(gold_events)))
-    except ExtractorError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        gold_text = gold_events.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{gold_events}: cannot read: {exc}") from None
+    scores = score_events(read_events(events), read_gold_events(gold_text, str(gold_events)))
     if json_out is not None:
-        json_out.write_text(json.dumps(scores.as_dict(), indent=2) + "\n", "utf-8")
+        write_whole_file(json_out, json.dumps(scores.as_dict(), indent=2) + "\n")
     typer.echo(render_terminal(scores), nl=False)
