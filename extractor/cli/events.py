@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from extractor.errors import ExtractorError
+from extractor.errors import ConfigError
 
 
 def events(
@@ -28,14 +28,9 @@ def events(
     from extractor.events.grouping import GROUPINGS
 
     if grouping not in GROUPINGS:
-        typer.echo(f"error: --grouping must be one of {', '.join(GROUPINGS)}", err=True)
-        raise typer.Exit(2)
-    try:
-        result = build_events(runs, grouping)  # type: ignore[arg-type]
-        write_events(result.events, out)
-    except ExtractorError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise ConfigError(f"--grouping must be one of {', '.join(GROUPINGS)}")
+    result = build_events(runs, grouping)  # type: ignore[arg-type]
+    write_events(result.events, out)
     typer.echo(
         f"{result.records} records into {len(result.events)} events in {out}; "
         f"{result.error_lines} error lines and {len(result.duplicates)} repeated article ids "

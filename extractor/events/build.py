@@ -11,6 +11,7 @@ from extractor.events.grouping import Grouping, Report, group_reports, to_report
 from extractor.events.merge import merge_event
 from extractor.events.model import EventLine, EventLineError
 from extractor.lines import LineError, ResultLine
+from extractor.output_file import write_whole_file
 
 
 @dataclass
@@ -60,10 +61,9 @@ def build_events(paths: Sequence[Path], grouping: Grouping = "scored") -> Events
 
 
 def write_events(events: Sequence[EventLine], out: Path) -> None:
-    """Write one JSON line per event (the whole file at once, replacing it)."""
-    partial = out.with_name(out.name + ".partial")
-    partial.write_text("".join(event.dumps() + "\n" for event in events), "utf-8")
-    partial.replace(out)
+    """Write one JSON line per event, the whole file at once (`write_whole_file`: a device or
+    pipe is streamed to, a regular file replaced atomically). Raises `OutputError`."""
+    write_whole_file(out, "".join(event.dumps() + "\n" for event in events))
 
 
 def read_events(path: Path) -> list[EventLine]:
