@@ -16,11 +16,12 @@ $(STAMP): pyproject.toml requirements/model.txt
 
 install: $(STAMP)
 
-## run: offline extraction of seeds/ into out/seeds.jsonl, then its scores against the gold
+## run: offline extraction of seeds/ into out/seeds.jsonl (and as tables, out/seeds.sqlite), then its scores against the gold
 run: install
 	mkdir -p $(OUT)
 	$(BIN)/extract run seeds/ --out $(OUT)/seeds.jsonl
 	$(BIN)/extract show $(OUT)/seeds.jsonl
+	$(BIN)/extract export $(OUT)/seeds.jsonl --to $(OUT)/seeds.sqlite
 	$(BIN)/extract eval --predictions $(OUT)/seeds.jsonl --html $(OUT)/seeds-report.html
 
 ## browser: headless Chromium for the HTML report test (Debian packages; needs root)

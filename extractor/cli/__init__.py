@@ -12,6 +12,7 @@ import typer
 from extractor import __version__
 from extractor.cli import eval as eval_cmd
 from extractor.cli import events as events_cmd
+from extractor.cli import export as export_cmd
 from extractor.cli import run as run_cmd
 from extractor.cli import schema as schema_cmd
 from extractor.cli import show as show_cmd
@@ -51,6 +52,7 @@ app.command("eval")(eval_cmd.eval_)
 app.command("events")(events_cmd.events)
 app.command("schema")(schema_cmd.schema)
 app.command("show")(show_cmd.show)
+app.command("export")(export_cmd.export)
 
 
 def main() -> None:
