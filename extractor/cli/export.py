@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from extractor.errors import ExtractorError
-
 _HELP = "\n\n".join(
     [
         "Write the records and errors of one or more runs as flat tables, to query with SQL "
@@ -38,11 +36,7 @@ def export(
     # Imported on use, so that `extract --help` stays fast.
     from extractor.export import export_runs
 
-    try:
-        summary = export_runs(runs, to)
-    except ExtractorError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    summary = export_runs(runs, to)
     typer.echo(summary.describe(), err=True)
 
 
