@@ -1,6 +1,7 @@
 """The fake OpenAI server with the issue's whole fault mix, run as the benchmark's subprocess.
 
-`tests.fake_openai.FakeOpenAI` injects 500s, 429s and dropped connections. The issue's target
+`tests.fake_openai.FakeOpenAI` answers from the JSON Schema in each request (as a constrained
+decoder would) and injects 500s, 429s and dropped connections. The issue's target
 also names timeouts and invalid JSON, so this server adds both: a timeout is a reply held
 longer than the client's timeout, and invalid JSON is a 200 whose content does not parse
 (the backend re-asks). Each fault kind gets an equal share of `fault_rate`, drawn from a seeded

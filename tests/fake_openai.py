@@ -1,11 +1,15 @@
 """A small OpenAI-compatible chat-completions server for tests and benchmarks.
 
 Tests enqueue scripted replies and faults and point the real SDK at `server.base_url`; the
-server records every request it received. With an empty queue it answers with a valid
-`EventDraft` quoting the article in the request, optionally after a latency and with random
-faults (seeded), which is what a benchmark needs::
+server records every request it received. With an empty queue it answers the way a
+grammar-constrained model does: with an instance of the JSON Schema the request carries
+(`tests/schema_answers.py`), quoting the article in the request, optionally after a latency and
+with random faults (seeded), which is what a benchmark needs::
 
     python -m tests.fake_openai --port 8765 --latency 0.2 --fault-rate 0.1 --seed 1
+
+`accepts` limits the response formats it takes, like a real server's: a request in another one
+gets `rejection` (llama-cpp-python's server answers `json_schema` with HTTP 500, for example).
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import argparse
 import contextlib
 import json
 import random
-import re
 import socket
 import threading
 import time
@@ -24,10 +27,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.schema_answers import answer_from_request
+
 MODEL = "fake-model-1"
-_FENCE = re.compile(r'<article key="([0-9a-f]+)">\n(.*)\n</article key="\1">', re.DOTALL)
-_SENTENCE = re.compile(r"[^.!?\n]{20,}?[.!?]")
-_CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}(?: [A-Z][a-z]+)*\b")
+#: The response formats a request can ask for, as `response_format_kind` names them.
+RESPONSE_FORMATS = ("text", "json_object", "json_object+schema", "json_schema")
 
 
 # ------------------------------------------------------------------ scripted replies
@@ -63,7 +67,7 @@ class Drop:
 
 @dataclass(frozen=True)
 class Default:
-    """Answer with the generated valid draft (what an empty queue does)."""
+    """Answer with an instance of the request's schema (what an empty queue does)."""
 
 
 Script = Reply | HttpError | Drop | Default
@@ -99,49 +103,30 @@ def refusal(text: str = "I can't help with that.") -> Reply:
     return Reply(content=None, refusal=text)
 
 
-# --------------------------------------------------------------- default answers
+# ------------------------------------------------------------ response formats
 
 
-def article_text(body: dict[str, Any]) -> str:
-    """The fenced article text of the latest user message that has one (a re-ask has none);
-    else the whole last user message."""
-    users = [str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == "user"]
-    for content in reversed(users):
-        match = _FENCE.search(content)
-        if match:
-            return match.group(2)
-    return users[-1] if users else ""
+def response_format_kind(body: dict[str, Any]) -> str:
+    """Which of `RESPONSE_FORMATS` a request asks for."""
+    response_format = body.get("response_format") or {}
+    kind = str(response_format.get("type") or "text")
+    if kind == "json_object" and "schema" in response_format:
+        return "json_object+schema"
+    return kind
 
 
-def default_draft(text: str) -> dict[str, Any]:
-    """A valid `EventDraft` whose evidence quotes are all verbatim substrings of `text`."""
-    sentence_match = _SENTENCE.search(text)
-    sentence = sentence_match.group(0).strip() if sentence_match else text.strip()[:200]
-    quote = sentence or text[:1]
-    names = list(dict.fromkeys(_CAPITALISED.findall(text)))[:2]
-    parties = [
-        {
-            "name": name,
-            "type": "state",
-            "role": "participant",
-            "aliases": [],
-            "represents": None,
-            "evidence": name,
-        }
-        for name in names
-    ]
-    first_line = text.strip().splitlines()[0][:80] if text.strip() else "Untitled"
-    return {
-        "title": first_line,
-        "summary": quote,
-        "event_type": "other",
-        "date": None,
-        "location": None,
-        "parties": parties,
-        "treaty_terms": [],
-        "allegations": [],
-        "denials": [],
-    }
+def llama_cpp_python_rejection() -> HttpError:
+    """What llama-cpp-python's server answers to `response_format: json_schema`."""
+    return HttpError(
+        500,
+        "1 validation error for Request\nbody -> response_format -> type\n"
+        "  Input should be 'text' or 'json_object' (type=literal_error)",
+    )
+
+
+def unsupported_format() -> HttpError:
+    """A 400 naming the response format, as most servers send for one they do not know."""
+    return HttpError(400, "response_format type is not supported by this server", "invalid_value")
 
 
 # ------------------------------------------------------------------------ server
@@ -166,9 +151,14 @@ class FakeOpenAI:
         latency: float = 0.0,
         fault_rate: float = 0.0,
         seed: int | None = None,
+        accepts: tuple[str, ...] = RESPONSE_FORMATS,
+        rejection: HttpError | None = None,
     ) -> None:
         self.latency = latency
         self.fault_rate = fault_rate
+        #: Response formats answered; any other gets `rejection`, before any script is used.
+        self.accepts = accepts
+        self.rejection = rejection or unsupported_format()
         self.requests: list[RecordedRequest] = []
         #: Chat requests being answered right now, and the most there ever were at once.
         self.in_flight = 0
@@ -260,7 +250,7 @@ class _Server(ThreadingHTTPServer):
 def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
     content = reply.content
     if content is None and reply.refusal is None:
-        content = default_draft(article_text(body))
+        content = answer_from_request(body)
     if content is not None and not isinstance(content, str):
         content = json.dumps(content)
     prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
@@ -314,6 +304,9 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self._send(404, {"error": {"message": f"no route {self.path}", "code": None}})
                 return
             with server._answering():
+                if response_format_kind(body) not in server.accepts:
+                    self._answer(body, server.rejection)
+                    return
                 self._answer(body, server._next_script())
 
         def _answer(self, body: dict[str, Any], script: Script) -> None:

@@ -37,7 +37,6 @@ from .fake_openai import (
     FakeOpenAI,
     HttpError,
     Reply,
-    default_draft,
     rate_limited,
     refusal,
     server_error,
@@ -528,16 +527,25 @@ def test_unknown_prompt_version_is_a_config_error() -> None:
 # ------------------------------------------------------- the fake server itself
 
 
-def test_default_answer_is_valid_and_quotes_the_article(
-    make: Make, server: FakeOpenAI, sleeps: list[float]
+@pytest.mark.parametrize("mode", ["json_schema", "json_object"])
+def test_default_answer_follows_the_sent_schema_and_quotes_the_article(
+    make: Make, server: FakeOpenAI, sleeps: list[float], mode: str
 ) -> None:
-    result = make().extract(ARTICLE)
-    for quote in [p.evidence for p in result.draft.parties]:
-        assert quote in ARTICLE.text
+    result = make(output_mode=mode).extract(ARTICLE)
+    assert result.usage.reasks == 0
+    draft = result.draft
+    quotes = [p.evidence for p in draft.parties] + [t.evidence for t in draft.treaty_terms]
+    assert quotes and all(quote in ARTICLE.text for quote in quotes)
     # Unscripted answers estimate tokens from the request: the prompt is far longer than the answer.
     assert result.usage.input_tokens > 4 * result.usage.output_tokens > 0
-    EventDraft.model_validate(default_draft(""))
-    EventDraft.model_validate(default_draft("no capitals, no full stop"))
+
+
+def test_an_article_without_sentences_still_gets_a_valid_answer(
+    make: Make, server: FakeOpenAI, sleeps: list[float]
+) -> None:
+    for text in ("x", "no capitals, no full stop"):
+        result = make().extract(Article(id="odd", text=text))
+        assert result.usage.reasks == 0
 
 
 def test_seeded_faults_are_reproducible(sleeps: list[float]) -> None:

@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 from extractor.articles import Article
 from extractor.cli import app
 from extractor.pacing import FairSlots, GateClosed, GatedBackend, RequestGate, TokenBucket
-from tests.fake_openai import FakeOpenAI, article_text, rate_limited, server_error
+from tests.fake_openai import FakeOpenAI, rate_limited, server_error
 from tests.fakes import FakeBackend
+from tests.schema_answers import article_text
 
 
 class FakeClock:
