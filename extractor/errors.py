@@ -24,6 +24,10 @@ class ConfigError(ExtractorError):
     kind = "config_error"
 
 
+class ResponseFormatRejected(ConfigError):
+    """The server refused the request's `response_format` (the output mode does not fit it)."""
+
+
 class InputError(ExtractorError):
     """An article could not be read or is not usable text."""
 

@@ -29,7 +29,7 @@ from typing import Any
 from extractor.backends.registry import BACKEND_NAMES, backend_class
 from extractor.errors import ConfigError
 
-OUTPUT_MODES = ("json_schema", "json_object")
+OUTPUT_MODES = ("json_schema", "json_object_schema", "json_object")
 DEFAULT_CONFIG_FILE = "extract.toml"
 CONFIG_ENV = "EXTRACT_CONFIG"
 #: Requests in flight when not set, for a backend that does not run in processes (an LLM): API
@@ -44,6 +44,7 @@ LIMITS: dict[str, float] = {
     "timeout": 86_400.0,
     "max_retries": 100,
     "max_reasks": 20,
+    "max_output_tokens": 1_000_000,
     "context_chars": 10_000_000,
     "max_chars": 100_000_000,
 }
@@ -65,6 +66,7 @@ class Settings:
     timeout: float | None = None
     max_retries: int | None = None
     max_reasks: int | None = None
+    max_output_tokens: int | None = None
     context_chars: int | None = None
     #: Prompt templates looked up here before the bundled ones.
     prompts_dir: Path | None = None
@@ -248,6 +250,9 @@ _SPECS: dict[str, _Spec] = {
     "timeout": _Spec(_number(float, 0.001, LIMITS["timeout"]), "EXTRACT_TIMEOUT"),
     "max_retries": _Spec(_number(int, 0, LIMITS["max_retries"]), "EXTRACT_MAX_RETRIES"),
     "max_reasks": _Spec(_number(int, 0, LIMITS["max_reasks"]), "EXTRACT_MAX_REASKS"),
+    "max_output_tokens": _Spec(
+        _number(int, 1, LIMITS["max_output_tokens"]), "EXTRACT_MAX_OUTPUT_TOKENS"
+    ),
     "context_chars": _Spec(_number(int, 200, LIMITS["context_chars"]), "EXTRACT_CONTEXT_CHARS"),
     "prompts_dir": _Spec(_path, "EXTRACT_PROMPTS_DIR"),
     "cache": _Spec(_flag, "EXTRACT_CACHE"),

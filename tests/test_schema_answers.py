@@ -29,7 +29,7 @@ from tests.schema_answers import (
 )
 
 SEEDS = REPO / "seeds"
-MODES = ("json_schema", "json_object")
+MODES = ("json_schema", "json_object_schema", "json_object")
 TEXT = (
     "Freedonia and Sylvania signed a ports agreement in Lisbon on Monday. "
     "The deal opens three harbours to each other's ships, officials said."

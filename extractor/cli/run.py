@@ -76,7 +76,11 @@ def run(
         _Text, typer.Option(help="Local server preset: ollama, vllm, llamacpp, lmstudio.")
     ] = None,
     output_mode: Annotated[
-        _Text, typer.Option(help="json_schema (strict schema) or json_object.")
+        _Text,
+        typer.Option(
+            help="json_schema (strict schema; default), json_object_schema (json_object with "
+            "the schema: llama.cpp servers) or json_object (schema in the prompt only)."
+        ),
     ] = None,
     concurrency: Annotated[
         int | None,
@@ -95,6 +99,13 @@ def run(
     ] = None,
     max_reasks: Annotated[
         int | None, typer.Option(help="Re-asks when an answer fails validation.")
+    ] = None,
+    max_output_tokens: Annotated[
+        int | None,
+        typer.Option(
+            help="LLM: most tokens an answer may take (max_tokens; max_completion_tokens for "
+            "OpenAI). Default 4096, 2048 with a preset."
+        ),
     ] = None,
     context_chars: Annotated[
         int | None,
@@ -160,6 +171,7 @@ def run(
         timeout=timeout,
         max_retries=max_retries,
         max_reasks=max_reasks,
+        max_output_tokens=max_output_tokens,
         context_chars=context_chars,
         cache=cache,
         cache_dir=cache_dir,

@@ -1,8 +1,11 @@
 """`OpenAIBackend`: one article in, a validated `EventDraft` out, over chat completions.
 
 Chat completions is the endpoint every OpenAI-compatible server speaks (OpenAI, Azure, Ollama,
-vLLM, llama.cpp, LM Studio). Structured output is requested with a strict JSON Schema, or in
-`json_object` mode with the schema written into the prompt for servers without schemas.
+vLLM, llama.cpp, LM Studio). Structured output is requested with a strict JSON Schema
+(`json_schema`), with `json_object` and the schema beside it (`json_object_schema`, what
+llama.cpp's servers take), or with bare `json_object`; in both `json_object` modes the schema is
+also written into the prompt. A server that rejects the response format is a configuration
+error naming the mode to try, raised at the first request, not retried.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from extractor.errors import (
     ExtractorError,
     OutputInvalid,
     OutputTruncated,
+    ResponseFormatRejected,
 )
 from extractor.pacing import CHARS_PER_TOKEN, RequestGate
 from extractor.prompts import ChatMessage, load_prompt
@@ -47,6 +51,19 @@ OPENAI_BASE_URL = f"https://{OPENAI_HOST}/v1"
 PLACEHOLDER_KEY = "not-needed"
 _MAX_ERRORS_SHOWN = 8
 _CODE_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
+_FORMAT_SHAPES = {
+    "json_schema": '{"type": "json_schema", ...}',
+    "json_object_schema": '{"type": "json_object", "schema": ...}',
+    "json_object": '{"type": "json_object"}',
+}
+#: What to try when a server rejects a mode's response format.
+_MODE_ADVICE = {
+    "json_schema": "use --output-mode json_object_schema (llama.cpp's llama-server and "
+    "llama-cpp-python take it), or json_object",
+    "json_object_schema": "use --output-mode json_object (the schema then goes in the prompt "
+    "only), or json_schema",
+    "json_object": "use --output-mode json_schema or json_object_schema",
+}
 
 
 class OpenAIBackend:
@@ -190,7 +207,7 @@ class OpenAIBackend:
 
     def _messages(self, article: Article) -> list[ChatMessage]:
         messages = self.prompt.render_input(article)
-        if self.config.output_mode == "json_object":
+        if self.config.output_mode != "json_schema":
             system = messages[0]
             messages[0] = {
                 "role": system["role"],
@@ -203,6 +220,8 @@ class OpenAIBackend:
         # Built once per backend: the schema is the same for every request.
         if self.config.output_mode == "json_object":
             return {"type": "json_object"}
+        if self.config.output_mode == "json_object_schema":
+            return {"type": "json_object", "schema": self.prompt.output_json_schema()}
         return {
             "type": "json_schema",
             "json_schema": {
@@ -242,7 +261,20 @@ class OpenAIBackend:
         def on_retry(_wait: float) -> None:
             counter.retries += 1
 
-        return call_with_retries(request, self._policy, secrets=self._secrets(), on_retry=on_retry)
+        try:
+            return call_with_retries(
+                request,
+                self._policy,
+                secrets=self._secrets(),
+                on_retry=on_retry,
+                endpoint=self._endpoint,
+            )
+        except ResponseFormatRejected as exc:
+            mode = self.config.output_mode
+            raise ResponseFormatRejected(
+                f"the server at {self._endpoint} rejected output mode {mode} "
+                f"(response_format {_FORMAT_SHAPES[mode]}): {exc}; {_MODE_ADVICE[mode]}"
+            ) from None
 
     def _content(self, completion: ChatCompletion) -> str:
         if not completion.choices:
@@ -254,10 +286,16 @@ class OpenAIBackend:
             raise BackendRefusal(f"model refused: {reason}")
         if choice.finish_reason == "length":
             raise OutputTruncated(
-                f"output stopped at max_output_tokens={self.config.max_output_tokens}; "
-                "raise it or lower context_chars"
+                f"output stopped at max_output_tokens={self.config.max_output_tokens}: raise "
+                "--max-output-tokens (EXTRACT_MAX_OUTPUT_TOKENS, config max_output_tokens) "
+                "or lower --context-chars"
             )
         return choice.message.content or ""
+
+    @property
+    def _endpoint(self) -> str:
+        """The base URL requests go to, as error messages name it."""
+        return self._base_url or f"https://{OPENAI_HOST}/v1"
 
     def _secrets(self) -> tuple[str, ...]:
         return (self._api_key,) if self._api_key and self._api_key != PLACEHOLDER_KEY else ()

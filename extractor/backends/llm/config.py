@@ -12,8 +12,13 @@ from extractor.errors import ConfigError
 if TYPE_CHECKING:
     from extractor.settings import Settings
 
-OutputMode = Literal["json_schema", "json_object"]
-OUTPUT_MODES: tuple[str, ...] = ("json_schema", "json_object")
+#: How the answer's structure is asked for (README, "Output modes"):
+#: ``json_schema``: ``{"type": "json_schema", "json_schema": {"strict": true, "schema": ...}}``;
+#: ``json_object_schema``: ``{"type": "json_object", "schema": ...}`` (llama.cpp's servers),
+#: with the schema in the prompt too; ``json_object``: ``{"type": "json_object"}``, the schema
+#: in the prompt only.
+OutputMode = Literal["json_schema", "json_object_schema", "json_object"]
+OUTPUT_MODES: tuple[str, ...] = ("json_schema", "json_object_schema", "json_object")
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class OpenAIConfig:
             "timeout": settings.timeout,
             "max_retries": settings.max_retries,
             "max_reasks": settings.max_reasks,
+            "max_output_tokens": settings.max_output_tokens,
             "context_chars": settings.context_chars,
             "prompts_dir": settings.prompts_dir,
         }
@@ -97,7 +103,9 @@ class OpenAIConfig:
 
 # Local OpenAI-compatible servers at their default ports. Their models run with small context
 # windows by default (Ollama: 4k tokens unless num_ctx is raised), hence the smaller chunks.
-# All four accept `response_format: json_schema` (grammar-constrained decoding).
+# Ollama, vLLM and LM Studio take `response_format: json_schema`; llama.cpp's `llama-server`
+# takes it too, but `llama-cpp-python`'s server does not (HTTP 500), and both take
+# `json_object` with a `schema`, so the llamacpp preset uses that mode.
 PRESETS: dict[str, dict[str, Any]] = {
     "ollama": {
         "base_url": "http://localhost:11434/v1",
@@ -116,6 +124,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "llamacpp": {
         "base_url": "http://localhost:8080/v1",
         "model": "local",
+        "output_mode": "json_object_schema",
         "context_chars": 8_000,
         "max_output_tokens": 2048,
         "timeout": 600.0,

@@ -19,7 +19,7 @@ import openai
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from extractor.errors import BackendError, ConfigError, ExtractorError
+from extractor.errors import BackendError, ConfigError, ExtractorError, ResponseFormatRejected
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -27,6 +27,12 @@ T = TypeVar("T")
 # Anything shaped like an OpenAI key, also the half-masked form servers echo back ("sk-ab***yz").
 _KEY_SHAPE = re.compile(r"\bsk-[A-Za-z0-9_\-*.]{6,}")
 _MAX_MESSAGE = 300
+# What servers say when they do not take the request's `response_format`: OpenAI and vLLM
+# (400, naming response_format or json_schema), pydantic-validated servers such as
+# llama-cpp-python's (a 500 or 422 "Input should be 'text' or 'json_object'").
+_FORMAT_REJECTED = re.compile(
+    r"response_format|json_schema|input should be 'text'|'json_object'", re.IGNORECASE
+)
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
@@ -47,8 +53,33 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
 
 
+def is_format_rejection(exc: BaseException) -> bool:
+    """True for a 400, 422 or 500 whose body says the response format is not accepted."""
+    if not isinstance(exc, openai.APIStatusError) or exc.status_code not in (400, 422, 500):
+        return False
+    said = f"{getattr(exc, 'message', '')} {exc.body!r}"
+    return _FORMAT_REJECTED.search(said) is not None
+
+
+def is_connection_refused(exc: BaseException) -> bool:
+    """True when nothing listens at the address (the cause chain holds ECONNREFUSED)."""
+    if not isinstance(exc, openai.APIConnectionError) or isinstance(exc, openai.APITimeoutError):
+        return False
+    seen: BaseException | None = exc
+    for _ in range(10):  # the SDK wraps httpx, which wraps httpcore, which wraps the OSError
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionRefusedError) or "connection refused" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def is_transient(exc: BaseException) -> bool:
-    """True for faults worth retrying: timeouts, connection errors, 408/409/429/5xx."""
+    """True for faults worth retrying: timeouts, connection errors, 408/409/429/5xx (but not
+    a 500 that rejects the response format: sending it again changes nothing)."""
+    if is_format_rejection(exc):
+        return False
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
     if isinstance(exc, openai.RateLimitError):
@@ -105,8 +136,10 @@ def call_with_retries(
     *,
     secrets: Iterable[str] = (),
     on_retry: Callable[[float], None] = lambda _wait: None,
+    endpoint: str | None = None,
 ) -> T:
-    """Run `request`, retrying transport faults; SDK errors come out as `ExtractorError`s."""
+    """Run `request`, retrying transport faults; SDK errors come out as `ExtractorError`s
+    (`endpoint`, the base URL, is named when nothing listens there)."""
     hidden = tuple(secrets)
 
     def before_sleep(state: RetryCallState) -> None:
@@ -133,14 +166,28 @@ def call_with_retries(
         return retrying(request)
     except openai.OpenAIError as exc:
         # `from None`: the SDK error's own text may carry the key, so it is not chained.
-        raise typed_error(exc, attempts=policy.max_retries + 1, secrets=hidden) from None
+        attempts = policy.max_retries + 1
+        raise typed_error(exc, attempts=attempts, secrets=hidden, endpoint=endpoint) from None
 
 
 def typed_error(
-    exc: openai.OpenAIError, *, attempts: int, secrets: Iterable[str]
+    exc: openai.OpenAIError,
+    *,
+    attempts: int,
+    secrets: Iterable[str],
+    endpoint: str | None = None,
 ) -> ExtractorError:
     """The `ExtractorError` for an SDK error, with a scrubbed, actionable message."""
     what = scrub(_describe(exc), secrets)
+    if is_format_rejection(exc):
+        return ResponseFormatRejected(what)
+    if is_connection_refused(exc):
+        # Every later article would be refused the same way: a configuration error.
+        where = scrub(endpoint, secrets) if endpoint else "the configured base URL"
+        return ConfigError(
+            f"connection refused at {where} after {attempts} attempts: is the server "
+            "running there? (check --base-url / OPENAI_BASE_URL)"
+        )
     if is_transient(exc):
         return BackendError(f"gave up after {attempts} attempts: {what}")
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
