@@ -105,7 +105,8 @@ def test_max_output_tokens_is_sent_and_named_when_the_answer_is_cut(tmp_path: Pa
         limits = {request.body["max_tokens"] for request in server.requests}
     assert result.exit_code == 1
     assert limits == {777}
-    error = lines[0]["error"]
+    # Whichever article got the cut answer (two threads share the slot).
+    (error,) = [line["error"] for line in lines if "error" in line]
     assert error["type"] == "truncated"
     assert "max_output_tokens=777" in error["message"]
     assert "--max-output-tokens" in error["message"]
