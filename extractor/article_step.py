@@ -22,6 +22,7 @@ from extractor.articles import Article
 from extractor.backends.base import Backend, BackendWrapper, Extraction
 from extractor.cache import AnswerCache, CachedBackend
 from extractor.errors import ConfigError, ExtractorError
+from extractor.grounding import MAX_UNVERIFIED_SHARE
 from extractor.lines import ResultLine, line_fingerprint
 from extractor.pipeline import extract_record
 from extractor.schema import EventRecord
@@ -90,8 +91,11 @@ class ArticleExtractor:
         cache: AnswerCache | Path | None = None,
         prices: PriceTable | None = None,
         secrets: Iterable[str | None] = (),
+        max_unverified: float = MAX_UNVERIFIED_SHARE,
     ) -> None:
         self.backend = backend
+        #: Above this share of unverified evidence a record is flagged ``mostly_unverified``.
+        self.max_unverified = max_unverified
         self.backend_fingerprint = backend.fingerprint()
         self.cache = AnswerCache(cache) if isinstance(cache, Path) else cache
         self.prices = prices if prices is not None else PriceTable.load()
@@ -117,7 +121,7 @@ class ArticleExtractor:
             cached = CachedBackend(backend, self.cache, self.backend_fingerprint)
             backend = cached
         try:
-            record = extract_record(article, backend)
+            record = extract_record(article, backend, max_unverified=self.max_unverified)
         except ExtractorError as exc:
             message = self.secrets.scrub(str(exc))
             if isinstance(exc, ConfigError):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
@@ -16,6 +17,10 @@ from extractor.schema import Evidence
 FUZZY_THRESHOLD = 90.0
 #: Quotes shorter than this (after normalising) are too weak to verify fuzzily.
 MIN_FUZZY_CHARS = 12
+#: A record with more than this share of its evidence unverified is "mostly unverified": an
+#: LLM is re-asked once with those quotes named, and a record still so is flagged
+#: (``warnings: ["mostly_unverified"]``). `--max-unverified` sets it.
+MAX_UNVERIFIED_SHARE = 0.5
 
 _FOLD = str.maketrans(
     {
@@ -76,6 +81,14 @@ def _normalise_with_map(text: str) -> tuple[str, list[int], list[int]]:
 def normalise_text(text: str) -> str:
     """The folded form used for matching (quotes, dashes, case, Unicode form, white space)."""
     return _normalise_with_map(text)[0]
+
+
+def mostly_unverified(verified: Sequence[bool], max_share: float = MAX_UNVERIFIED_SHARE) -> bool:
+    """True when more than `max_share` of the evidence items (their `verified` flags) are
+    unverified; never for a record without evidence."""
+    if not verified:
+        return False
+    return sum(not v for v in verified) / len(verified) > max_share
 
 
 def ground_quote(quote: str, text: str, start: int = 0, end: int | None = None) -> Evidence:

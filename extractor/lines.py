@@ -130,6 +130,10 @@ class ResultLine(BaseModel):
         """How many evidence items were not found in the article text."""
         return sum(not item.verified for item in self.evidence())
 
+    def mostly_unverified(self) -> bool:
+        """The record is flagged ``mostly_unverified`` (most of its evidence is not in the text)."""
+        return self.record is not None and "mostly_unverified" in self.record.warnings
+
 
 def line_json_schema() -> dict[str, Any]:
     """JSON Schema of one output line (what ``extract schema --line`` prints)."""

@@ -18,7 +18,7 @@ from extractor.chunking import chunk_spans
 from extractor.dates import is_valid_iso, resolve_date
 from extractor.errors import ExtractorError
 from extractor.gazetteer import PartyNames, canonical_name, name_key
-from extractor.grounding import ground_quote
+from extractor.grounding import MAX_UNVERIFIED_SHARE, ground_quote, mostly_unverified
 from extractor.schema import (
     Allegation,
     ArticleInfo,
@@ -39,8 +39,11 @@ from extractor.schema import (
 DUPLICATE_SIMILARITY = 90.0
 
 
-def extract_record(article: Article, backend: Backend) -> EventRecord:
-    """Run `backend` on `article` (chunk by chunk if it is too long) and build the record."""
+def extract_record(
+    article: Article, backend: Backend, *, max_unverified: float = MAX_UNVERIFIED_SHARE
+) -> EventRecord:
+    """Run `backend` on `article` (chunk by chunk if it is too long) and build the record,
+    flagged ``mostly_unverified`` when more than `max_unverified` of its evidence is."""
     windows = [(0, len(article.text))]
     if backend.context_chars is not None and len(article.text) > backend.context_chars:
         windows = chunk_spans(article.text, backend.context_chars)
@@ -62,6 +65,8 @@ def extract_record(article: Article, backend: Backend) -> EventRecord:
         parts.append(ground_draft(extraction.draft, article, start, end))
 
     record = normalise_record(merge_records(parts), article)
+    if mostly_unverified([item.verified for item in record.evidence_items()], max_unverified):
+        record.warnings.append("mostly_unverified")
     usage = sum((e.usage for e in extractions), Usage())
     record.article = article_info(article)
     record.provenance = Provenance(

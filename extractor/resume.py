@@ -119,6 +119,7 @@ class KeptLine:
     length: int
     kind: str
     unverified: int
+    flagged: bool = False
 
 
 def _cut_partial_line(path: Path) -> None:
@@ -165,12 +166,12 @@ def _index_existing(path: Path) -> ResumeIndex:
             line = _parse_result_line(raw)
             if line is not None:
                 parsed += 1
-                article_id, fingerprint, kind, unverified = line
+                article_id, fingerprint, kind, unverified, flagged = line
                 if fingerprint is not None:
                     by_fp = index.setdefault(article_id, {})
                     previous = by_fp.get(fingerprint)
                     if previous is None or kind == RECORD_KIND or previous.kind != RECORD_KIND:
-                        by_fp[fingerprint] = KeptLine(offset, length, kind, unverified)
+                        by_fp[fingerprint] = KeptLine(offset, length, kind, unverified, flagged)
             offset += len(raw)
     if lines and not parsed:
         raise ConfigError(
@@ -179,12 +180,12 @@ def _index_existing(path: Path) -> ResumeIndex:
     return ResumeIndex(index)
 
 
-def _parse_result_line(raw: bytes) -> tuple[str, str | None, str, int] | None:
+def _parse_result_line(raw: bytes) -> tuple[str, str | None, str, int, bool] | None:
     try:
         line = ResultLine.parse(raw)
     except LineError:
         return None  # not a line this tool wrote: the article is redone
-    return line.article, line.fingerprint, line.kind, line.unverified()
+    return line.article, line.fingerprint, line.kind, line.unverified(), line.mostly_unverified()
 
 
 class FileSink:

@@ -50,6 +50,7 @@ from extractor.backends.base import Backend, Capabilities, ClosableBackend
 from extractor.backends.registry import create_backend
 from extractor.cache import AnswerCache
 from extractor.errors import ConfigError
+from extractor.grounding import MAX_UNVERIFIED_SHARE
 from extractor.inputs import ArticleReader, BadInput, Discovery, discover
 from extractor.internal_errors import TracebackLog
 from extractor.lines import RECORD_KIND, ResultLine
@@ -88,6 +89,8 @@ class Outcome:
     cache_hits: int = 0
     cache_write_errors: int = 0
     traceback: str | None = None
+    #: The record is flagged ``mostly_unverified``.
+    flagged: bool = False
 
     @classmethod
     def of(cls, result: ArticleResult) -> Outcome:
@@ -103,6 +106,7 @@ class Outcome:
             cache_hits=result.cache_hits,
             cache_write_errors=result.cache_write_errors,
             traceback=result.traceback,
+            flagged=line.mostly_unverified(),
         )
 
 
@@ -243,6 +247,9 @@ def make_step(backend: Backend, settings: Settings) -> ArticleExtractor:
         cache=AnswerCache(settings.cache_dir) if settings.cache else None,
         prices=PriceTable.load(settings.prices),
         secrets=(settings.api_key,),
+        max_unverified=(
+            MAX_UNVERIFIED_SHARE if settings.max_unverified is None else settings.max_unverified
+        ),
     )
 
 

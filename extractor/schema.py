@@ -34,6 +34,11 @@ PartyType = Literal["state", "organisation", "person", "group"]
 PartyRole = Literal["signatory", "participant", "mediator", "representative"]
 DatePrecision = Literal["day", "month", "year"]
 MatchMethod = Literal["exact", "normalized", "fuzzy", "unverified"]
+RecordWarning = Literal["mostly_unverified"]
+
+#: The record's fields that hold one fact with evidence, and those that hold a list of them.
+FACT_FIELDS: tuple[str, ...] = ("date", "location")
+FACT_LIST_FIELDS: tuple[str, ...] = ("parties", "treaty_terms", "allegations", "denials")
 
 
 class _Strict(BaseModel):
@@ -96,6 +101,17 @@ class EventDraft(_Strict):
     treaty_terms: list[TermDraft]
     allegations: list[AllegationDraft]
     denials: list[DenialDraft]
+
+    def evidence_quotes(self) -> list[str]:
+        """Every evidence quote of the draft, in field order (as `EventRecord.evidence_items`)."""
+        quotes: list[str] = []
+        for name in FACT_FIELDS:
+            fact = getattr(self, name)
+            if fact is not None:
+                quotes.append(fact.evidence)
+        for name in FACT_LIST_FIELDS:
+            quotes.extend(item.evidence for item in getattr(self, name))
+        return quotes
 
 
 # -------------------------------------------------------------------------- records
@@ -214,11 +230,6 @@ class ArticleInfo(_Strict):
     published_latest: str | None = Field(default=None, description="Resolved: last day.")
 
 
-#: The record's fields that hold one fact with evidence, and those that hold a list of them.
-FACT_FIELDS: tuple[str, ...] = ("date", "location")
-FACT_LIST_FIELDS: tuple[str, ...] = ("parties", "treaty_terms", "allegations", "denials")
-
-
 class EventRecord(_Strict):
     """One article's main event, grounded and normalised. The tool's output contract."""
 
@@ -231,6 +242,13 @@ class EventRecord(_Strict):
     treaty_terms: list[TreatyTerm] = Field(default_factory=list)
     allegations: list[Allegation] = Field(default_factory=list)
     denials: list[Denial] = Field(default_factory=list)
+    warnings: list[RecordWarning] = Field(
+        default_factory=list,
+        description="mostly_unverified: more than the run's --max-unverified share (default "
+        "0.5) of the evidence quotes are not in the article, even after an LLM was re-asked "
+        "once with them named; the record may describe another text (a copied prompt "
+        "example, say). Counted in the run summary.",
+    )
     article: ArticleInfo | None = None
     provenance: Provenance | None = None
 

@@ -67,6 +67,8 @@ class Settings:
     max_retries: int | None = None
     max_reasks: int | None = None
     max_output_tokens: int | None = None
+    #: None: `extractor.grounding.MAX_UNVERIFIED_SHARE` (0.5).
+    max_unverified: float | None = None
     context_chars: int | None = None
     #: Prompt templates looked up here before the bundled ones.
     prompts_dir: Path | None = None
@@ -253,6 +255,7 @@ _SPECS: dict[str, _Spec] = {
     "max_output_tokens": _Spec(
         _number(int, 1, LIMITS["max_output_tokens"]), "EXTRACT_MAX_OUTPUT_TOKENS"
     ),
+    "max_unverified": _Spec(_number(float, 0, 1), "EXTRACT_MAX_UNVERIFIED"),
     "context_chars": _Spec(_number(int, 200, LIMITS["context_chars"]), "EXTRACT_CONTEXT_CHARS"),
     "prompts_dir": _Spec(_path, "EXTRACT_PROMPTS_DIR"),
     "cache": _Spec(_flag, "EXTRACT_CACHE"),

@@ -25,6 +25,9 @@ class Counted(Protocol):
     @property
     def unverified(self) -> int: ...
 
+    @property
+    def flagged(self) -> bool: ...
+
 
 @dataclass
 class RunSummary:
@@ -37,6 +40,8 @@ class RunSummary:
     errors: dict[str, int] = field(default_factory=dict)
     resumed: int = 0
     unverified_evidence: int = 0
+    #: Records flagged ``mostly_unverified`` (most of their evidence is not in the article).
+    mostly_unverified: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
     requests: int = 0
@@ -73,6 +78,7 @@ class RunSummary:
         if outcome.kind == "record":
             self.records += 1
             self.unverified_evidence += outcome.unverified
+            self.mostly_unverified += outcome.flagged
         else:
             self.errors[outcome.kind] = self.errors.get(outcome.kind, 0) + 1
 
@@ -101,7 +107,8 @@ class RunSummary:
             f"extract run: {self.articles} articles -> {self.output} ({self.backend} backend)",
             f"  records {self.records}, errors {sum(self.errors.values())} ({errors}), "
             f"resumed {self.resumed}",
-            f"  unverified evidence items {self.unverified_evidence}",
+            f"  unverified evidence items {self.unverified_evidence}, records mostly "
+            f"unverified {self.mostly_unverified}",
             f"  tokens in {self.input_tokens}, out {self.output_tokens}, requests {self.requests}"
             f" (retries {self.retries}, re-asks {self.reasks}), cost {cost}",
             f"  cache hits {self.cache_hits}, elapsed {self.elapsed_s:.1f}s",

@@ -107,6 +107,13 @@ def run(
             "OpenAI). Default 4096, 2048 with a preset."
         ),
     ] = None,
+    max_unverified: Annotated[
+        float | None,
+        typer.Option(
+            help="Share of a record's evidence that may be unverified (default 0.5); above it "
+            "an LLM is re-asked once, and a record still so gets warnings: [mostly_unverified]."
+        ),
+    ] = None,
     context_chars: Annotated[
         int | None,
         typer.Option(help="LLM: article characters per call; longer ones are chunked."),
@@ -172,6 +179,7 @@ def run(
         max_retries=max_retries,
         max_reasks=max_reasks,
         max_output_tokens=max_output_tokens,
+        max_unverified=max_unverified,
         context_chars=context_chars,
         cache=cache,
         cache_dir=cache_dir,

@@ -34,6 +34,7 @@ from extractor.errors import (
     OutputTruncated,
     ResponseFormatRejected,
 )
+from extractor.grounding import ground_quote, mostly_unverified
 from extractor.pacing import CHARS_PER_TOKEN, RequestGate
 from extractor.prompts import ChatMessage, load_prompt
 from extractor.schema import EventDraft, Usage
@@ -50,6 +51,7 @@ OPENAI_BASE_URL = f"https://{OPENAI_HOST}/v1"
 # Sent when a local server needs no key: the SDK refuses to start without one.
 PLACEHOLDER_KEY = "not-needed"
 _MAX_ERRORS_SHOWN = 8
+_MAX_QUOTE = 120
 _CODE_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 _FORMAT_SHAPES = {
     "json_schema": '{"type": "json_schema", ...}',
@@ -117,12 +119,14 @@ class OpenAIBackend:
             "temperature": repr(self.config.temperature),
             "max_output_tokens": str(self.config.max_output_tokens),
             "context_chars": str(self.config.context_chars),
+            "max_unverified": repr(self.config.max_unverified),
             "prompt": f"{ref.name}@{ref.version}",
             "prompt_sha256": ref.sha256,
         }
 
     def extract(self, article: Article) -> Extraction:
-        """Ask the model, re-asking with the validation error up to `max_reasks` times.
+        """Ask the model, re-asking with the validation error up to `max_reasks` times, and
+        once more, naming them, when most evidence quotes are not in the article.
 
         An `ExtractorError` raised here carries the usage spent before it (`error.usage`)."""
         counter = _Counter()
@@ -135,27 +139,45 @@ class OpenAIBackend:
     def _extract(self, article: Article, counter: _Counter) -> Extraction:
         messages = self._messages(article)
         last_error = ""
-        for attempt in range(self.config.max_reasks + 1):
-            if attempt:
-                counter.reasks += 1
+        reasks_left = self.config.max_reasks
+        grounding_reasked = False
+        #: The valid answer with the smallest unverified share so far: (share, draft, model).
+        best: tuple[float, EventDraft, str] | None = None
+        while True:
             completion = self._complete(messages, counter)
             content = self._content(completion)
             try:
                 draft = _parse_draft(content)
             except (json.JSONDecodeError, ValidationError) as exc:
                 last_error = _summarise(exc)
+                if reasks_left == 0:
+                    break
+                reasks_left -= 1
+                counter.reasks += 1
                 messages.append({"role": "assistant", "content": content})
                 messages.append(self.prompt.reask_message(last_error))
                 continue
-            return Extraction(
-                draft=draft,
-                model=completion.model or self.config.model,
-                usage=counter.usage(),
-                prompt=self.prompt.ref(),
+            quotes = draft.evidence_quotes()
+            verified = [ground_quote(quote, article.text).verified for quote in quotes]
+            share = verified.count(False) / len(verified) if verified else 0.0
+            if best is None or share < best[0]:
+                best = (share, draft, completion.model or self.config.model)
+            if grounding_reasked or not mostly_unverified(verified, self.config.max_unverified):
+                break
+            # Mostly not in the article (a copied example, another text): asked once more,
+            # naming the quotes; the pipeline flags the record if it stays so.
+            grounding_reasked = True
+            counter.reasks += 1
+            missing = [quote for quote, ok in zip(quotes, verified, strict=True) if not ok]
+            messages.append({"role": "assistant", "content": content})
+            messages.append(self.prompt.reask_message(_unverified_error(missing, len(quotes))))
+        if best is None:
+            raise OutputInvalid(
+                f"article {article.id}: answer still invalid after {self.config.max_reasks} "
+                f"re-asks: {self._scrub(last_error)}"
             )
-        raise OutputInvalid(
-            f"article {article.id}: answer still invalid after {self.config.max_reasks} "
-            f"re-asks: {self._scrub(last_error)}"
+        return Extraction(
+            draft=best[1], model=best[2], usage=counter.usage(), prompt=self.prompt.ref()
         )
 
     def close(self) -> None:
@@ -341,6 +363,16 @@ def _parse_draft(content: str) -> EventDraft:
     if fenced:
         text = fenced.group(1)
     return EventDraft.model_validate(json.loads(text))
+
+
+def _unverified_error(missing: list[str], total: int) -> str:
+    shown = "; ".join(json.dumps(quote[:_MAX_QUOTE], ensure_ascii=False) for quote in missing[:8])
+    more = f" (and {len(missing) - 8} more)" if len(missing) > 8 else ""
+    return (
+        f"{len(missing)} of {total} evidence quotes are not in the article: {shown}{more}. "
+        "Every evidence value must be copied verbatim from the article between the fences; "
+        "leave out what the article does not say."
+    )
 
 
 def _summarise(exc: json.JSONDecodeError | ValidationError) -> str:

@@ -46,6 +46,9 @@ class OpenAIConfig:
     prompts_dir: Path | None = None
     #: Longest wait between transport retries, also the cap on a server's Retry-After.
     max_retry_wait: float = 30.0
+    #: An answer with more than this share of its evidence quotes not in the article is
+    #: re-asked once, naming them (`extractor.grounding.MAX_UNVERIFIED_SHARE`).
+    max_unverified: float = 0.5
 
     def __post_init__(self) -> None:
         if self.output_mode not in OUTPUT_MODES:
@@ -66,6 +69,8 @@ class OpenAIConfig:
         for name, value in counts.items():
             if value < 0:
                 raise ConfigError(f"{name} must be zero or more, not {value}")
+        if not 0.0 <= self.max_unverified <= 1.0:
+            raise ConfigError(f"max_unverified must be between 0 and 1, not {self.max_unverified}")
         if self.max_retry_wait < 0:
             raise ConfigError(f"max_retry_wait must be zero or more, not {self.max_retry_wait}")
 
@@ -82,6 +87,7 @@ class OpenAIConfig:
             "max_retries": settings.max_retries,
             "max_reasks": settings.max_reasks,
             "max_output_tokens": settings.max_output_tokens,
+            "max_unverified": settings.max_unverified,
             "context_chars": settings.context_chars,
             "prompts_dir": settings.prompts_dir,
         }
