@@ -1,9 +1,12 @@
 """``python -m bench``: run every measurement, print the verdict table, write the results JSON.
 
-Four parts, each skippable with ``--skip``:
+Five parts, each skippable with ``--skip``:
 
 * ``llm``: N synthetic articles through a real ``extract run --backend openai`` subprocess
   against `bench.fault_server` (latency, fault mix); throughput, lost/duplicated, memory.
+* ``floor``: the same corpus and server settings through `bench.floor`, the raw ``openai`` SDK
+  in a thread pool replaying our request bodies and only parsing the JSON; ``llm`` as a ratio
+  of it (needs ``llm``).
 * ``overhead``: the same with latency 0, no faults and concurrency 1: pipeline cost per article.
 * ``offline``: the offline backend in this process over the seeds, one core.
 * ``help``: the start time of ``extract --help``.
@@ -38,10 +41,12 @@ from bench.measure import (
 )
 from bench.report import Check, at_least, at_most, info, machine, render_table, write_results
 
-PARTS = ("llm", "overhead", "offline", "help")
+PARTS = ("llm", "floor", "overhead", "offline", "help")
 
 # Targets from the scaling issue.
 TARGET_THROUGHPUT_RATIO = 0.90
+# From the developers' guide: within 5% of the raw SDK replaying the same requests.
+TARGET_FLOOR_RATIO = 0.95
 TARGET_PEAK_MB = 300.0
 TARGET_OFFLINE_PER_CORE = 5.0
 TARGET_HELP_S = 0.5
@@ -205,11 +210,59 @@ def run_llm(
     return result
 
 
+def run_floor(
+    work: Path,
+    corpus: Path,
+    *,
+    latency: float,
+    concurrency: int,
+    fault_rate: float,
+    timeout: float,
+    retry_after: str,
+    seed: int,
+) -> dict[str, Any]:
+    """`bench.floor` over `corpus` against a fresh fault server with the same settings."""
+    folder = work / "floor"
+    folder.mkdir()
+    options = ServerOptions(latency, fault_rate, seed, hang=timeout + 1.0, retry_after=retry_after)
+    print("[bench] floor: the raw SDK in a thread pool, same corpus and server...",
+          file=sys.stderr, flush=True)  # fmt: skip
+    out = folder / "floor.json"
+    with FaultServerProcess(options, folder / "server.json") as server:
+        command = [
+            sys.executable, "-m", "bench.floor", str(corpus), "--base-url", server.base_url,
+            "--concurrency", str(concurrency), "--timeout", str(timeout), "--out", str(out),
+        ]  # fmt: skip
+        process = run_measured(command, extract_env(), folder / "stderr.log")
+    result: dict[str, Any] = {"exit_code": process.exit_code, "server": server.stats()}
+    if out.exists():
+        result.update(json.loads(out.read_text(encoding="utf-8")))
+    result["peak_rss_mb"] = round(process.max_rss_mb, 1)
+    if process.exit_code != 0:
+        result["stderr_tail"] = process.stderr_tail
+    print(f"[bench] floor: {result.get('articles_per_s')} articles/s", file=sys.stderr, flush=True)
+    return result
+
+
 def _thin(samples: list[float], keep: int) -> list[float]:
     if len(samples) <= keep:
         return samples
     step = len(samples) / keep
     return [samples[int(i * step)] for i in range(keep)] + [samples[-1]]
+
+
+def floor_checks(run: dict[str, Any], floor: dict[str, Any]) -> list[Check]:
+    """Our throughput against the raw SDK's, measured in the same benchmark run."""
+    rate = floor.get("articles_per_s")
+    if not rate:
+        return [info("raw SDK floor", 0.0, "art/s", "floor run failed")]
+    ratio = run["articles_per_s"] / rate
+    floor["ours_over_floor"] = round(ratio, 4)
+    return [
+        info("raw SDK floor (thread pool, parse only)", rate, "art/s"),
+        info("  floor CPU", floor.get("cpu_ms_per_article", 0.0), "ms/art"),
+        at_least("throughput / raw SDK floor", ratio, "", TARGET_FLOOR_RATIO),
+    ]
 
 
 def llm_checks(run: dict[str, Any]) -> list[Check]:
@@ -286,6 +339,19 @@ def main(argv: list[str] | None = None) -> None:
             )
             sections["llm_run"] = run
             checks += llm_checks(run)
+            if "floor" not in args.skip:
+                floor = run_floor(
+                    work,
+                    work / "llm" / "corpus.jsonl",
+                    latency=args.latency,
+                    concurrency=args.concurrency,
+                    fault_rate=args.fault_rate,
+                    timeout=args.timeout,
+                    retry_after=args.retry_after,
+                    seed=args.seed,
+                )
+                sections["floor_run"] = floor
+                checks += floor_checks(run, floor)
         if "overhead" not in args.skip:
             run = run_llm(
                 work,
