@@ -155,7 +155,7 @@ def test_a_bug_in_one_article_is_exit_70_and_its_traceback_is_logged(
     for name in ("a", "b"):
         (tmp_path / "in" / f"{name}.txt").write_text(f"Oslo hosted talks {name}.\n", "utf-8")
 
-    def broken(article: object, backend: object) -> None:
+    def broken(article: object, backend: object, **options: object) -> None:
         raise KeyError("a bug in the pipeline")
 
     monkeypatch.setattr("extractor.article_step.extract_record", broken)
