@@ -222,7 +222,24 @@ def _csv_cell(value: object) -> object:
     return "" if value is None else value
 
 
-class CsvWriter:
+class _FolderWriter:
+    """A writer whose tables are files in a temporary folder, published whole by `finish`."""
+
+    _folder: _FileFolder
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        self._close()
+        self._folder.publish()
+
+    def discard(self) -> None:
+        self._close()
+        self._folder.remove()
+
+
+class CsvWriter(_FolderWriter):
     """A folder with one ``<table>.csv`` per table: UTF-8 with a byte-order mark (so that
     spreadsheets read it as UTF-8), a header row, empty cells for nulls, true/false."""
 
@@ -245,16 +262,8 @@ class CsvWriter:
         for handle in self._files.values():
             handle.close()
 
-    def finish(self) -> None:
-        self._close()
-        self._folder.publish()
 
-    def discard(self) -> None:
-        self._close()
-        self._folder.remove()
-
-
-class ParquetWriter:
+class ParquetWriter(_FolderWriter):
     """A folder ``out.parquet/`` with one ``<table>.parquet`` per table
     (``pip install 'extractor[parquet]'``)."""
 
@@ -291,14 +300,6 @@ class ParquetWriter:
     def _close(self) -> None:
         for writer in self._writers.values():
             writer.close()
-
-    def finish(self) -> None:
-        self._close()
-        self._folder.publish()
-
-    def discard(self) -> None:
-        self._close()
-        self._folder.remove()
 
 
 def open_writer(target: Path) -> TableWriter:
