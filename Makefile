@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: install run test lint eval bench browser interop clean
+.PHONY: install run test lint eval bench browser interop clean events-gate
 
 $(STAMP): pyproject.toml requirements/model.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,19 @@ test: install browser lint
 	$(BIN)/extract eval --backend offline --check
 	$(BIN)/extract eval --backend offline --articles evals/heldout --gold evals/heldout/gold --check
 	$(BIN)/extract eval --backend offline --articles evals/real/heldout --gold evals/real/heldout/gold --check
+	$(MAKE) --no-print-directory events-gate
+
+## events-gate: the offline run of the seeds and of evals/events/real/, grouped into events and
+## scored against their gold events; fails when a clustering or conflict score fell below
+## evals/baseline.json (offline@events-seeds, offline@events-real)
+events-gate: install
+	@mkdir -p out
+	@for set in seeds real; do \
+	  if [ $$set = seeds ]; then src=seeds; else src=evals/events/$$set; fi; \
+	  $(BIN)/extract run $$src --out out/events-$$set-run.jsonl 2>/dev/null && \
+	  $(BIN)/extract events out/events-$$set-run.jsonl --out out/events-$$set.jsonl && \
+	  $(BIN)/extract eval --events out/events-$$set.jsonl --gold-events evals/events/$$set.jsonl --check || exit 1; \
+	done
 
 bench: install
 	$(BIN)/python -m bench

@@ -113,7 +113,7 @@ def _signing_reports() -> list[ResultLine]:
     ]
 
 
-def test_one_event_per_signing_with_agreeing_dates_and_a_location_conflict(
+def test_one_event_per_signing_with_agreeing_dates_and_an_outlier_location(
     tmp_path: Path,
 ) -> None:
     run = _write(tmp_path / "run.jsonl", _signing_reports())
@@ -123,17 +123,58 @@ def test_one_event_per_signing_with_agreeing_dates_and_a_location_conflict(
     assert event.date.value == "2024-06-19"
     assert event.date.values[0].articles == ["a1", "a2", "a3"]
     assert event.location.value == "Pyongyang"
-    (conflict,) = event.conflicts
-    assert conflict.field == "location"
-    assert {v.value: v.articles for v in conflict.values} == {
+    # One outlet's different place is listed, not raised as a conflict between outlets.
+    assert {v.value: v.articles for v in event.location.values} == {
         "Pyongyang": ["a1", "a2"],
         "Moscow": ["a3"],
     }
+    assert event.conflicts == []
     (term,) = event.treaty_terms
     assert term.reported_by == ["a1", "a2"]
     assert [e.article for e in term.evidence] == ["a1", "a2"]
     assert {p.name: p.articles for p in event.parties}["North Korea"] == ["a1", "a2", "a3"]
     assert event.event_id == event_id(["a3", "a1", "a2"])
+
+
+def test_a_place_two_outlets_report_is_a_conflict_and_a_far_date_is_not(tmp_path: Path) -> None:
+    moscow = {**SIGNING, "location": "Moscow"}
+    second_moscow = _record(
+        "a4", published="2024-06-20", date="2024-06-19", outlet="Post", **moscow
+    )
+    # A record that resolved a background date (an earlier meeting's day) months off.
+    background = _record(
+        "a5", published="2024-06-19", date="2024-03-01", outlet="Gazette", **SIGNING
+    )
+    run = _write(tmp_path / "run.jsonl", [*_signing_reports(), second_moscow, background])
+    (event,) = build_events([run]).events
+    assert event.articles == ["a1", "a2", "a3", "a4", "a5"]
+    (conflict,) = event.conflicts
+    assert conflict.field == "location"
+    assert {v.value: v.articles for v in conflict.values} == {
+        "Pyongyang": ["a1", "a2", "a5"],
+        "Moscow": ["a3", "a4"],
+    }
+    assert event.date.value == "2024-06-19"
+    assert {v.value: v.articles for v in event.date.values}["2024-03-01"] == ["a5"]
+    assert "too far" in event.date.why
+
+
+def test_the_gaza_strip_and_gaza_are_one_place(tmp_path: Path) -> None:
+    reports = [
+        _record(
+            f"g{n}",
+            published="2023-11-22",
+            date="2023-11-22",
+            parties=["Israel", "Hamas"],
+            title="Israel and Hamas agree a four-day truce",
+            summary="Israel and Hamas agreed a four-day truce and an exchange of hostages.",
+            event_type="ceasefire",
+            location=place,
+        )
+        for n, place in enumerate(["Gaza", "the Gaza Strip", "Gaza Strip"])
+    ]
+    (event,) = build_events([_write(tmp_path / "run.jsonl", reports)]).events
+    assert [(v.value, v.articles) for v in event.location.values] == [("Gaza", ["g0", "g1", "g2"])]
 
 
 def test_same_parties_in_a_different_event_stay_apart(tmp_path: Path) -> None:

@@ -123,3 +123,26 @@ def test_gold_with_an_article_in_two_events_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(app, ["eval", "--events", str(events)])
     assert result.exit_code == 2
     assert "--events and --gold-events go together" in result.stderr
+
+
+def test_check_fails_when_an_event_score_falls_below_its_baseline(tmp_path: Path) -> None:
+    gold = tmp_path / "set.jsonl"
+    gold.write_text(json.dumps({"event_id": "g", "articles": ["a", "b"]}) + "\n", "utf-8")
+    together = tmp_path / "together.jsonl"
+    together.write_text(_event(["a", "b"], location="Pyongyang").dumps() + "\n", "utf-8")
+    apart = tmp_path / "apart.jsonl"
+    apart.write_text(
+        "".join(_event([a], location="Pyongyang").dumps() + "\n" for a in ("a", "b")), "utf-8"
+    )
+    baseline = tmp_path / "baseline.json"
+    common = ["eval", "--gold-events", str(gold), "--baseline", str(baseline)]
+    missing = runner.invoke(app, [*common, "--events", str(together), "--check"])
+    assert missing.exit_code == 2
+    blessed = runner.invoke(app, [*common, "--events", str(together), "--bless"])
+    assert blessed.exit_code == 0, blessed.output
+    entry = json.loads(baseline.read_text("utf-8"))["offline@events-set"]
+    assert entry["scores"]["conll.f1"] == pytest.approx(1.0)
+    assert runner.invoke(app, [*common, "--events", str(together), "--check"]).exit_code == 0
+    dropped = runner.invoke(app, [*common, "--events", str(apart), "--check"])
+    assert dropped.exit_code == 1
+    assert "regression: conll.f1" in dropped.output

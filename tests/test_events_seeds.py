@@ -49,16 +49,37 @@ def test_seed_run_is_one_event_with_five_sources(
 
 
 def test_gold_event_files_validate_and_name_known_articles() -> None:
-    known = {path.stem for path in SEEDS.glob("*.txt")}
+    # evals/events/<set>.jsonl labels the articles of evals/events/<set>/ (seeds.jsonl: seeds/).
     files = sorted((SEEDS.parent / "evals" / "events").glob("*.jsonl"))
-    assert files
+    assert {path.stem for path in files} >= {"seeds", "real"}
     for path in files:
+        folder = SEEDS if path.stem == "seeds" else path.with_suffix("")
+        known = {article.stem for article in folder.glob("*.txt")}
+        metadata = json.loads((folder / "metadata.json").read_text("utf-8"))
         events = read_gold_events(path.read_text("utf-8"), str(path))
+        assert {a for event in events for a in event.articles} == known, path
         for event in events:
-            assert set(event.articles) <= known, f"{path}: {event.event_id} names unknown articles"
             reported = {
                 a
                 for item in event.treaty_terms + event.allegations + event.denials
                 for a in item.reported_by
             }
             assert reported <= set(event.articles), f"{path}: {event.event_id}"
+            # Several reports of one event come from several outlets, each documented.
+            outlets = {metadata[a]["source"] for a in event.articles}
+            assert len(outlets) == len(event.articles), f"{path}: {event.event_id}"
+            if path.stem != "seeds":
+                assert all(metadata[a]["url"] for a in event.articles), f"{path}: {event.event_id}"
+
+
+def test_real_event_gold_holds_multi_outlet_events_and_a_trap_pair() -> None:
+    gold = read_gold_events(
+        (SEEDS.parent / "evals" / "events" / "real.jsonl").read_text("utf-8"), "real"
+    )
+    assert sum(len(event.articles) >= 3 for event in gold) >= 3
+    # Two events with the same parties (the trap pairs: two rounds of US-China talks, two
+    # Israel-Hamas truces) must be kept apart by anything that scores well on this gold.
+    by_parties: dict[frozenset[str], list[str]] = {}
+    for event in gold:
+        by_parties.setdefault(frozenset(event.parties), []).append(event.event_id)
+    assert any(len(ids) >= 2 for ids in by_parties.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -98,7 +99,13 @@ def eval_(
 ) -> None:
     """Score extractions against hand-labelled gold; print the table; gate or bless."""
     if events is not None or gold_events is not None:
-        _eval_events(events, gold_events, json_out, other=backend or predictions)
+        _eval_events(
+            events,
+            gold_events,
+            json_out,
+            other=backend or predictions,
+            gate=_EventsGate(check=check, bless=bless, baseline=baseline, name=name),
+        )
         return
     # Imported on use, so that `extract --help` does not pay for scipy.
     from extractor.evaluation.command import EvalRequest, run_eval
@@ -129,12 +136,26 @@ def eval_(
     raise typer.Exit(outcome.exit_code)
 
 
+@dataclass(frozen=True)
+class _EventsGate:
+    check: bool
+    bless: bool
+    baseline: Path
+    name: str | None
+
+
 def _eval_events(
-    events: Path | None, gold_events: Path | None, json_out: Path | None, other: object
+    events: Path | None,
+    gold_events: Path | None,
+    json_out: Path | None,
+    other: object,
+    gate: _EventsGate,
 ) -> None:
-    """`extract eval --events E --gold-events G`: clustering, field and conflict scores."""
+    """`extract eval --events E --gold-events G`: clustering, field and conflict scores; with
+    `--check`/`--bless`, gated against entry ``<name>@events-<gold file stem>`` of the baseline."""
     import json
 
+    from extractor.evaluation.gate import Baseline, baseline_key, bless, check
     from extractor.events.build import read_events
     from extractor.events.scoring import read_gold_events, render_terminal, score_events
 
@@ -142,6 +163,8 @@ def _eval_events(
         raise ConfigError("--events and --gold-events go together")
     if other is not None:
         raise ConfigError("--events is scored on its own: no --backend or --predictions")
+    if gate.check and gate.bless:
+        raise ConfigError("--check and --bless are exclusive")
     try:
         gold_text = gold_events.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -150,3 +173,19 @@ def _eval_events(
     if json_out is not None:
         write_whole_file(json_out, json.dumps(scores.as_dict(), indent=2) + "\n")
     typer.echo(render_terminal(scores), nl=False)
+    if not (gate.check or gate.bless):
+        return
+    baseline = Baseline.load(gate.baseline)
+    key = baseline_key(gate.name or "offline", f"events-{gold_events.stem}")
+    if gate.bless:
+        bless(baseline, key, scores.gate_scores(), {})
+        typer.echo(f"blessed {key} in {gate.baseline}", err=True)
+        return
+    entry = baseline.entry(key)
+    if entry is None:
+        raise ConfigError(f"{gate.baseline}: no baseline {key} to check against (--bless first)")
+    regressions = check(scores.gate_scores(), baseline, entry)
+    for regression in regressions:
+        typer.echo(f"regression: {regression.message()}", err=True)
+    if regressions:
+        raise typer.Exit(1)

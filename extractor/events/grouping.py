@@ -1,11 +1,17 @@
 """Group records into events: blocked candidate pairs, a pair score, average-link clustering.
 
-Blocking: two records are compared only when they share a party key and their event days
-(else publication days) are at most `WINDOW_DAYS` apart, so the work grows with the records
-times the size of their blocks, not with the square of the records. The pair score weighs
-text similarity (TF-IDF cosine over title, summary and evidence) with what each record knows:
-party overlap, date distance, event type and location. Two records whose resolved event days
-are further apart than the window are never one event, whatever else they share.
+Each record has its days: the event day it resolved and the days it was published. A record's
+event day may be a background date read by mistake, but reports of one event are published
+within days of it, so two records are one event only when some day of one is at most
+`WINDOW_DAYS` from some day of the other; resolved event days that disagree count against the
+pair without forbidding it.
+
+Blocking: two records are compared only when they share a party key (a record with no parties
+meets every record) and have days within the window (a record with no days meets every record
+sharing a party key), so the work grows with the records times the size of their blocks, not
+with the square of the records. The pair score weighs text similarity (TF-IDF cosine over
+title, summary and evidence) with what each record knows: party overlap, date agreement, event
+type and location.
 
 Two baselines, for comparison (``extract events --grouping``): `same date + same parties`
 (one event per exact event day and party set) and `text` (TF-IDF cosine alone, every pair).
@@ -15,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,14 +32,18 @@ from extractor.schema import EventRecord
 Grouping = Literal["scored", "date-parties", "text"]
 GROUPINGS: tuple[str, ...] = Grouping.__args__  # type: ignore[attr-defined]
 
-#: Event days further apart than this are different events.
+#: Records with no days (event or publication) this close are different events.
 WINDOW_DAYS = 2
+#: The most days of a publication window a record is blocked under.
+PUBLISHED_SPAN_DAYS = 7
 #: Average pair score at or above which two clusters are one event.
-THRESHOLD = 0.55
+THRESHOLD = 0.45
 #: Cosine at or above which the text-only baseline links two records.
 TEXT_THRESHOLD = 0.35
 
 _WEIGHTS = {"text": 0.4, "parties": 0.25, "date": 0.15, "type": 0.1, "location": 0.1}
+#: Event types outlets use for one deal (signed, a ceasefire, talks that end in one).
+AGREEMENT_TYPES = frozenset({"agreement_signed", "ceasefire", "talks"})
 
 
 @dataclass(frozen=True)
@@ -43,8 +53,9 @@ class Report:
     article: str
     record: EventRecord
     event_day: int | None
-    anchor_day: int | None
+    days: frozenset[int]
     party_keys: frozenset[str]
+    principal_keys: frozenset[str]
     location_key: str | None
 
 
@@ -63,14 +74,24 @@ def to_report(article: str, record: EventRecord) -> Report:
     event_day = None
     if record.date is not None and record.date.precision == "day":
         event_day = _day(record.date.value)
-    published = _day(record.article.published_earliest) if record.article else None
+    days = {event_day} if event_day is not None else set()
+    if record.article is not None:
+        earliest = _day(record.article.published_earliest)
+        latest = _day(record.article.published_latest)
+        if earliest is not None:
+            last = latest if latest is not None else earliest
+            # A publication window longer than a week says too little to block on.
+            days.update(range(earliest, min(last, earliest + PUBLISHED_SPAN_DAYS) + 1))
     location = record.location.name if record.location is not None else None
     return Report(
         article=article,
         record=record,
         event_day=event_day,
-        anchor_day=event_day if event_day is not None else published,
+        days=frozenset(days),
         party_keys=names.keys(names.party_name(party) for party in record.parties),
+        principal_keys=names.keys(
+            names.party_name(party) for party in record.parties if party.type != "person"
+        ),
         location_key=name_key(names.canonical(location)) if location else None,
     )
 
@@ -81,47 +102,85 @@ def report_text(record: EventRecord) -> str:
     return f"{record.title} {record.summary} {quotes}"
 
 
+def _close_in_time(left: Report, right: Report) -> bool:
+    if not left.days or not right.days:
+        return True
+    return any(abs(a - b) <= WINDOW_DAYS for a in left.days for b in right.days)
+
+
+def _overlap(left: frozenset[str], right: frozenset[str]) -> float | None:
+    """Shared keys over the smaller set: one outlet naming fewer sides is not a disagreement."""
+    if not left or not right:
+        return None
+    return len(left & right) / min(len(left), len(right))
+
+
+def party_similarity(left: Report, right: Report) -> float:
+    """In [0, 1]: the mean of the Jaccard of all party keys and the overlap of the principal
+    (non-person) ones, so the sides must match and the people named may differ; 0.5 unknown."""
+    union = left.party_keys | right.party_keys
+    if not left.party_keys or not right.party_keys:
+        return 0.5
+    jaccard = len(left.party_keys & right.party_keys) / len(union)
+    principal = _overlap(left.principal_keys, right.principal_keys)
+    if principal is None:
+        principal = _overlap(left.party_keys, right.party_keys) or 0.0
+    return (jaccard + principal) / 2
+
+
+def _type_similarity(left: str, right: str) -> float:
+    if left == right:
+        return 1.0
+    # A deal is "signed", a "ceasefire" or "talks" depending on the outlet's wording.
+    return 0.5 if {left, right} <= AGREEMENT_TYPES else 0.0
+
+
 def pair_score(left: Report, right: Report, text_similarity: float) -> float:
-    """How likely two reports are one event, in [0, 1]; 0 when their event days are too far."""
+    """How likely two reports are one event, in [0, 1]; 0 when no day of one is within the
+    window of a day of the other."""
+    if not _close_in_time(left, right):
+        return 0.0
     if left.event_day is not None and right.event_day is not None:
         distance = abs(left.event_day - right.event_day)
-        if distance > WINDOW_DAYS:
-            return 0.0
         date = 1.0 if distance == 0 else 0.5 if distance == 1 else 0.0
     else:
         date = 0.5
-    union = left.party_keys | right.party_keys
-    parties = len(left.party_keys & right.party_keys) / len(union) if union else 0.5
-    same_type = 1.0 if left.record.event_type == right.record.event_type else 0.0
     if left.location_key is None or right.location_key is None:
         location = 0.5
     else:
         location = 1.0 if left.location_key == right.location_key else 0.0
     return (
         _WEIGHTS["text"] * text_similarity
-        + _WEIGHTS["parties"] * parties
+        + _WEIGHTS["parties"] * party_similarity(left, right)
         + _WEIGHTS["date"] * date
-        + _WEIGHTS["type"] * same_type
+        + _WEIGHTS["type"] * _type_similarity(left.record.event_type, right.record.event_type)
         + _WEIGHTS["location"] * location
     )
 
 
 def candidate_pairs(reports: Sequence[Report]) -> set[tuple[int, int]]:
-    """Pairs sharing a party key (or both without parties) with anchor days within the window."""
-    blocks: dict[tuple[str, int | None], list[int]] = defaultdict(list)
+    """Pairs sharing a party key (a record without parties shares every one) with days within
+    the window (a record without days is within every window)."""
+    # Earlier reports by (party key or "" for none, day or None for undated), and by key alone.
+    blocks: dict[tuple[str | None, int | None], list[int]] = defaultdict(list)
     pairs: set[tuple[int, int]] = set()
     for index, report in enumerate(reports):
-        keys = report.party_keys or frozenset({""})
-        days: Iterable[int | None]
-        if report.anchor_day is None:
-            days = [None]
+        days: list[int | None] = [None]
+        if report.days:
+            days += sorted(
+                {d for day in report.days for d in range(day - WINDOW_DAYS, day + WINDOW_DAYS + 1)}
+            )
         else:
-            days = range(report.anchor_day - WINDOW_DAYS, report.anchor_day + WINDOW_DAYS + 1)
+            days = [None, *sorted({day for _, day in blocks if day is not None})]
+        # A report with parties meets those sharing a key and the partyless; one without
+        # parties meets everyone (key None holds every report).
+        keys: list[str | None] = [*report.party_keys, ""] if report.party_keys else [None]
         for key in keys:
             for day in days:
-                for other in blocks.get((key, day), ()):
-                    pairs.add((other, index))
-            blocks[(key, report.anchor_day)].append(index)
+                pairs.update((other, index) for other in blocks.get((key, day), ()))
+        for key in [*report.party_keys, None] if report.party_keys else ["", None]:
+            for day in report.days or {None}:
+                blocks[(key, day)].append(index)
     return pairs
 
 

@@ -1,7 +1,9 @@
 """Merge one event's records into an `EventLine`, keeping every fact's sources and evidence.
 
-One-valued fields (date, location, event type) take the value most articles report, and a
-field with more than one value is a conflict naming which articles report which. Dates are
+One-valued fields (date, location, event type) take the value most articles report, and
+another value at least two articles report is a conflict naming which articles report which
+(a date too far from the chosen one to be this event's, and the agreement types against each
+other, are not). Dates are
 compared as each record resolved them against its own publication date. Parties are joined by
 their canonical name's key (`extractor.gazetteer`). Terms, allegations and denials are merged
 report by report: an article's items are matched one-to-one (`linear_sum_assignment`) to the
@@ -11,6 +13,7 @@ items merged so far by rapidfuzz similarity, or by naming the same general kind 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections import Counter, defaultdict
@@ -23,7 +26,7 @@ import numpy as np
 from rapidfuzz import fuzz
 from scipy.optimize import linear_sum_assignment
 
-from extractor.events.grouping import Report
+from extractor.events.grouping import AGREEMENT_TYPES, WINDOW_DAYS, Report
 from extractor.events.model import (
     ChosenValue,
     Conflict,
@@ -43,6 +46,9 @@ from extractor.schema import Evidence
 
 #: Similarity at or above which two reported items are one fact (rapidfuzz's 0-100 scale).
 MATCH_SCORE = 70.0
+#: Articles a different value needs to be a conflict: one record's odd value is more often a
+#: misreading than a disagreement between outlets (it stays listed in the field's `values`).
+CORROBORATED = 2
 
 
 @cache
@@ -141,9 +147,13 @@ def _evidence(article: str, evidence: Evidence) -> SourceEvidence:
 
 
 def _choose(
-    field_name: str, seen: Sequence[tuple[str, str | None, Evidence | None]]
+    field_name: str,
+    seen: Sequence[tuple[str, str | None, Evidence | None]],
+    competes: Callable[[str, str], bool] = lambda chosen, other: True,
 ) -> tuple[ChosenValue, Conflict | None]:
-    """The value most articles report (ties: the first reported); a conflict if several."""
+    """The value most articles report (ties: the first reported); a conflict if another value
+    reported by at least `CORROBORATED` articles `competes` with it (every value does, unless
+    told otherwise)."""
     support: dict[str, list[str]] = {}
     evidence: list[SourceEvidence] = []
     for article, value, proof in seen:
@@ -162,9 +172,27 @@ def _choose(
         why += f"; {len(values) - 1} other value(s) reported"
     if silent:
         why += f"; {silent} give none"
+    far = [item for item in values if item is not best and not competes(best.value, item.value)]
+    if far:
+        why += f" ({len(far)} of them too far from it to be this event's)"
+    rivals = [
+        item
+        for item in values
+        if item is best or (item not in far and len(item.articles) >= CORROBORATED)
+    ]
     chosen = ChosenValue(value=best.value, why=why, values=values, evidence=evidence)
-    conflict = Conflict(field=field_name, values=values) if len(values) > 1 else None
+    conflict = Conflict(field=field_name, values=rivals) if len(rivals) > 1 else None
     return chosen, conflict
+
+
+def _dates_compete(chosen: str, other: str) -> bool:
+    # Reports of one event are published within days of it (the grouping's window): a day
+    # further from the chosen one is a background date the record picked, not a disagreement.
+    try:
+        days = abs((dt.date.fromisoformat(chosen) - dt.date.fromisoformat(other)).days)
+    except ValueError:
+        return True
+    return days <= WINDOW_DAYS
 
 
 def merge_event(reports: Sequence[Report]) -> EventLine:
@@ -182,10 +210,14 @@ def merge_event(reports: Sequence[Report]) -> EventLine:
     conflicts: list[Conflict] = []
     types = Counter(report.record.event_type for report in reports)
     event_type = max(types, key=lambda kind: types[kind])
-    if len(types) > 1:
+    # A ceasefire or talks that end in a deal are also "an agreement signed": outlets' wording,
+    # not a disagreement on what happened.
+    rival_types = {kind for kind, count in types.items() if count >= CORROBORATED} - {event_type}
+    if rival_types and not set(types) <= AGREEMENT_TYPES:
         by_type: dict[str, list[str]] = defaultdict(list)
         for report in reports:
-            by_type[report.record.event_type].append(report.article)
+            if report.record.event_type in rival_types | {event_type}:
+                by_type[report.record.event_type].append(report.article)
         conflicts.append(
             Conflict(
                 field="event_type",
@@ -202,6 +234,7 @@ def merge_event(reports: Sequence[Report]) -> EventLine:
             )
             for r in reports
         ],
+        _dates_compete,
     )
     location, location_conflict = _choose("location", _locations(reports))
     conflicts.extend(c for c in (date_conflict, location_conflict) if c is not None)
@@ -288,8 +321,16 @@ def _canonical(report: Report, names: list[str]) -> list[str]:
     return [lookup.canonical(name) for name in names]
 
 
+def _same_place(left: str, right: str) -> bool:
+    # "Gaza" and "the Gaza Strip", "Kuwait" and "Kuwait City": one name's words begin the other's.
+    a, b = left.split(), right.split()
+    shorter, longer = (a, b) if len(a) <= len(b) else (b, a)
+    return longer[: len(shorter)] == shorter
+
+
 def _locations(reports: Sequence[Report]) -> list[tuple[str, str | None, Evidence | None]]:
-    # Locations are compared by key; the first spelling of each key stands for it.
+    # Locations are compared by key (a key beginning another's is the same place); the first
+    # spelling of each place stands for it.
     spelling: dict[str, str] = {}
     seen: list[tuple[str, str | None, Evidence | None]] = []
     for report in reports:
@@ -297,7 +338,8 @@ def _locations(reports: Sequence[Report]) -> list[tuple[str, str | None, Evidenc
         if location is None or report.location_key is None:
             seen.append((report.article, None, None))
             continue
-        name = spelling.setdefault(report.location_key, location.name)
+        key = next((k for k in spelling if _same_place(k, report.location_key)), None)
+        name = spelling.setdefault(key or report.location_key, location.name)
         seen.append((report.article, name, location.evidence))
     return seen
 

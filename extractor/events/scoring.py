@@ -297,6 +297,14 @@ class EventScores:
             "missing_articles": self.missing,
         }
 
+    def gate_scores(self) -> dict[str, float]:
+        """The numbers the regression gate compares: each clustering F1, CoNLL and conflicts."""
+        scores = {f"{name}.f1": prf["f1"] for name, prf in self.clustering.items()}
+        scores["conll.f1"] = self.conll_f1
+        scores["conflicts.precision"] = self.conflicts.precision
+        scores["conflicts.recall"] = self.conflicts.recall
+        return scores
+
 
 def score_events(events: Sequence[EventLine], gold: Sequence[GoldEvent]) -> EventScores:
     """Score predicted events against gold events over the gold's articles."""
