@@ -7,15 +7,19 @@ checks; list fields also report precision and recall. `score_article` scores one
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
 from statistics import fmean
-from typing import Literal
 
-from rapidfuzz import fuzz
-
+from extractor.evaluation.article_scores import (
+    ArticleScore,
+    Counts,
+    Decision,
+    Highlight,
+    count_metrics,
+)
+from extractor.evaluation.coverage import COVERAGE_THRESHOLD, covered_facts, fact_coverage
+from extractor.evaluation.date_score import score_date
 from extractor.evaluation.gold import GoldArticle, Prediction
 from extractor.evaluation.lead import lead_summary
 from extractor.evaluation.matching import (
@@ -26,7 +30,27 @@ from extractor.evaluation.matching import (
 )
 from extractor.gazetteer import PartyNames, name_key
 from extractor.grounding import ground_quote
-from extractor.schema import FACT_FIELDS, FACT_LIST_FIELDS, EventDate, EventRecord
+from extractor.schema import FACT_FIELDS, FACT_LIST_FIELDS, EventRecord
+
+# Scores of one article, the date metric and summary coverage live in their own modules; they
+# are named here too, where the rest of the package and the tests look for the scoring API.
+__all__ = [
+    "COVERAGE_THRESHOLD",
+    "HEADLINE_METRICS",
+    "ITEM_FIELDS",
+    "LEAD_METRIC",
+    "ArticleScore",
+    "Counts",
+    "Decision",
+    "Highlight",
+    "SetScores",
+    "aggregate",
+    "count_metrics",
+    "covered_facts",
+    "fact_coverage",
+    "score_article",
+    "score_date",
+]
 
 #: The one number per field that reports lead with and the gate checks (all: higher is better).
 HEADLINE_METRICS: tuple[str, ...] = (
@@ -44,116 +68,6 @@ HEADLINE_METRICS: tuple[str, ...] = (
 ITEM_FIELDS: tuple[str, ...] = ("treaty_terms", "allegations", "denials")
 #: The lead-3 baseline's coverage: the article's first three sentences scored as the summary.
 LEAD_METRIC = "summary.lead3_coverage"
-
-#: A key fact is covered when at least this share of its content words is in the summary.
-COVERAGE_THRESHOLD = 0.65
-#: Two words are "the same word" at this rapidfuzz ratio (0-100): attack/attacked, sign/signed.
-WORD_MATCH_RATIO = 80.0
-#: Words this short must match exactly; fuzzy matching them pairs unrelated words (war/was).
-_MIN_FUZZY_WORD = 4
-_STOPWORD_TEXT = """
-    a an the and or but if of to in on at by for with from as into onto over under about
-    after before between during against within without is are was were be been being has have
-    had do does did will would shall should can could may might must this that these those it
-    its their they them he she his her we our you your i not no than then there which who whom
-    whose what when where why how also both each either any all some such other more most very
-    just only so up out per via said says say"""
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-
-DecisionKind = Literal["matched", "missed", "spurious"]
-
-
-@dataclass(frozen=True)
-class Decision:
-    """One gold or predicted item and what the scorer made of it."""
-
-    field: str
-    kind: DecisionKind
-    credit: float
-    reason: str
-    gold: str | None = None
-    pred: str | None = None
-    gold_index: int | None = None
-    pred_index: int | None = None
-    similarity: float | None = None
-
-
-@dataclass(frozen=True)
-class Counts:
-    """Credit earned against the number of predicted and gold items of one list field."""
-
-    credit: float = 0.0
-    predicted: int = 0
-    gold: int = 0
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(
-            self.credit + other.credit, self.predicted + other.predicted, self.gold + other.gold
-        )
-
-    @property
-    def precision(self) -> float:
-        """Credit per predicted item; 1.0 when nothing was predicted."""
-        return self.credit / self.predicted if self.predicted else 1.0
-
-    @property
-    def recall(self) -> float:
-        """Credit per gold item; 1.0 when there was nothing to find."""
-        return self.credit / self.gold if self.gold else 1.0
-
-    @property
-    def f1(self) -> float:
-        """Harmonic mean of precision and recall."""
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-
-@dataclass(frozen=True)
-class Highlight:
-    """An evidence span to mark in the article text."""
-
-    start: int
-    end: int
-    source: Literal["gold", "pred"]
-    label: str
-
-
-@dataclass
-class ArticleScore:
-    """All scores, counts and decisions for one article."""
-
-    article: str
-    status: Literal["ok", "error", "missing"]
-    message: str | None = None
-    counts: dict[str, Counts] = field(default_factory=dict)
-    ratios: dict[str, tuple[float, int]] = field(default_factory=dict)
-    date_error_days: float | None = None
-    decisions: list[Decision] = field(default_factory=list)
-    highlights: list[Highlight] = field(default_factory=list)
-
-    def metrics(self) -> dict[str, float | None]:
-        """Headline and detail metrics of this article (None where nothing was scorable)."""
-        out: dict[str, float | None] = {}
-        for name, counts in self.counts.items():
-            out.update(count_metrics(name, counts))
-        for name, (hits, total) in self.ratios.items():
-            out[name] = hits / total if total else None
-        out["date.abs_error_days"] = self.date_error_days
-        return out
-
-
-def count_metrics(name: str, counts: Counts) -> dict[str, float | None]:
-    """Precision, recall and F1 of a list field: `treaty_terms.f1`, `parties.entity_f1`, ..."""
-    # "parties.entity" already has its field prefix, so its metrics are suffixed with "_".
-    stem = f"{name}_" if "." in name else f"{name}."
-    if counts.gold == 0 and counts.predicted == 0:
-        # Nothing in gold and nothing predicted: nothing to score, so macro and JUnit skip it.
-        return {f"{stem}f1": None, f"{stem}precision": None, f"{stem}recall": None}
-    return {
-        f"{stem}f1": counts.f1,
-        f"{stem}precision": counts.precision,
-        f"{stem}recall": counts.recall,
-    }
 
 
 # ---------------------------------------------------------------------- grounding
@@ -218,56 +132,6 @@ def _score_parties(
     role_hits = len(set(pred_roles.items()) & set(gold_roles.items()))
     out.counts["parties.entity"] = Counts(entity_hits, len(pred_roles), len(gold_roles))
     out.counts["parties.role"] = Counts(role_hits, len(pred_roles), len(gold_roles))
-
-
-# --------------------------------------------------------------------------- date
-
-_SHAPES = {4: "year", 7: "month", 10: "day"}
-
-
-def date_interval(value: str) -> tuple[date, date] | None:
-    """The days an ISO ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` covers; None for anything else."""
-    value = value.strip()
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return day, day
-        if len(value) == 7 and value[4] == "-":
-            first = date(int(value[:4]), int(value[5:]), 1)
-            following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-            return first, following - timedelta(days=1)
-        if len(value) == 4 and value.isdigit():
-            return date(int(value), 1, 1), date(int(value), 12, 31)
-    except ValueError:
-        return None
-    return None
-
-
-def score_date(gold: EventDate | None, pred: EventDate | None) -> tuple[float, float | None, str]:
-    """Credit (1 exact, 0.5 overlap at coarser precision, 0 otherwise), error in days, reason.
-
-    Precision is read from the value's shape, so a `precision` that contradicts the value
-    does not change the score. The error is the gap between the two intervals (0 if they overlap).
-    """
-    gold_value = gold.value if gold is not None else None
-    pred_value = pred.value if pred is not None else None
-    if gold_value is None:
-        if pred_value is None:
-            return 1.0, None, "both unresolved"
-        return 0.0, None, f"predicted {pred_value}; gold has no resolvable date"
-    if pred_value is None:
-        return 0.0, None, f"no predicted date; gold {gold_value}"
-    g, p = date_interval(gold_value), date_interval(pred_value)
-    if g is None:
-        return 0.0, None, f"gold date {gold_value!r} is not ISO"
-    if p is None:
-        return 0.0, None, f"predicted date {pred_value!r} is not ISO"
-    gap = max((p[0] - g[1]).days, (g[0] - p[1]).days, 0)
-    if g == p:
-        return 1.0, 0.0, f"exact ({_SHAPES[len(gold_value.strip())]})"
-    if gap == 0:
-        return 0.5, 0.0, f"overlap: predicted {pred_value}, gold {gold_value}"
-    return 0.0, float(gap), f"predicted {pred_value}, gold {gold_value} ({gap} days apart)"
 
 
 # -------------------------------------------------------------- statement lists
@@ -385,56 +249,6 @@ def _score_lists(
         judge_denial,
         out,
     )
-
-
-# ------------------------------------------------------------------------ summary
-
-
-_SUFFIXES = ("ing", "ed", "es", "s")
-
-
-def _stem(word: str) -> str:
-    """Drop one inflection suffix (signing/signed -> sign), keeping a stem of 3+ letters."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
-
-def content_words(text: str) -> list[str]:
-    """Casefolded, stemmed words of `text` without stopwords, in order, each once."""
-    words = re.findall(r"[\w']+", text.replace("’", "'").casefold())
-    seen: dict[str, None] = {}
-    for word in words:
-        word = word.removesuffix("'s").strip("'")
-        if word and word not in _STOPWORDS:
-            seen.setdefault(_stem(word), None)
-    return list(seen)
-
-
-def fact_coverage(fact: str, summary: str) -> float:
-    """Share of the fact's content words found in the summary (fuzzily for words of 4+ letters)."""
-    wanted = content_words(fact)
-    if not wanted:
-        return 1.0
-    have = content_words(summary)
-    exact = set(have)
-
-    def present(word: str) -> bool:
-        if word in exact:
-            return True
-        if len(word) < _MIN_FUZZY_WORD or word.isdigit():
-            return False
-        return any(
-            len(w) >= _MIN_FUZZY_WORD and fuzz.ratio(word, w) >= WORD_MATCH_RATIO for w in have
-        )
-
-    return sum(present(w) for w in wanted) / len(wanted)
-
-
-def covered_facts(facts: Sequence[str], summary: str) -> int:
-    """How many of `facts` the summary covers (each at `COVERAGE_THRESHOLD` of its words)."""
-    return sum(fact_coverage(fact, summary) >= COVERAGE_THRESHOLD for fact in facts)
 
 
 def _score_summary(gold: GoldArticle, pred: EventRecord | None, out: ArticleScore) -> None:
