@@ -46,7 +46,7 @@ test: install browser lint
 
 ## events-gate: the offline run of the seeds and of evals/events/real/, grouped into events and
 ## scored against their gold events; fails when a clustering or conflict score fell below
-## evals/baseline.json (offline@events-seeds, offline@events-real)
+## evals/events/baseline.json (offline@events-seeds, offline@events-real)
 events-gate: install
 	@mkdir -p out
 	@for set in seeds real; do \

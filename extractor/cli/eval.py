@@ -73,9 +73,14 @@ def eval_(
     bless: Annotated[
         bool, typer.Option("--bless", help="Store these scores as the baseline.")
     ] = False,
-    baseline: Annotated[Path, typer.Option("--baseline", help="Baseline scores file.")] = Path(
-        "evals/baseline.json"
-    ),
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="Baseline scores file (default evals/baseline.json; with --events "
+            "evals/events/baseline.json).",
+        ),
+    ] = None,
     name: Annotated[
         str | None,
         typer.Option("--name", help="Backend name for the baseline key (default: provenance)."),
@@ -104,7 +109,12 @@ def eval_(
             gold_events,
             json_out,
             other=backend or predictions,
-            gate=_EventsGate(check=check, bless=bless, baseline=baseline, name=name),
+            gate=_EventsGate(
+                check=check,
+                bless=bless,
+                baseline=baseline or Path("evals/events/baseline.json"),
+                name=name,
+            ),
         )
         return
     # Imported on use, so that `extract --help` does not pay for scipy.
@@ -121,7 +131,7 @@ def eval_(
             predictions=predictions,
             articles_dir=articles,
             gold_dir=gold,
-            baseline_path=baseline,
+            baseline_path=baseline or Path("evals/baseline.json"),
             name=name or backend,
             json_out=json_out,
             junit_out=junit,
@@ -152,7 +162,7 @@ def _eval_events(
     gate: _EventsGate,
 ) -> None:
     """`extract eval --events E --gold-events G`: clustering, field and conflict scores; with
-    `--check`/`--bless`, gated against entry ``<name>@events-<gold file stem>`` of the baseline."""
+    `--check`/`--bless`, gated against entry ``<name>@events-<gold stem>`` of the baseline."""
     import json
 
     from extractor.evaluation.gate import Baseline, baseline_key, bless, check
