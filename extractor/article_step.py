@@ -1,7 +1,8 @@
 """The per-article step: one article and a backend in, one `ResultLine` out, never an exception.
 
 Everything that happens to one article, whoever calls it (`extract run`, the Python API, a
-service handler, a batch collector), is here: the answer cache, pricing the usage, removing
+service handler, a batch collector), is here: the answer cache, pricing the usage (unless the
+backend priced its own calls, as the Batch API collector does at the batch rate), removing
 secrets from what is written, the stop after a configuration error, and the error line for every
 failure.
 
@@ -129,7 +130,7 @@ class ArticleExtractor:
                 self.config_failure = self.config_failure or message
                 fingerprint = None
             usage = exc.usage
-            if usage is not None:
+            if usage is not None and usage.cost_usd is None:
                 usage = usage.model_copy(update={"cost_usd": self.prices.cost(model, usage)})
             line = ResultLine.of_error(article.id, exc.kind, message, fingerprint, usage=usage)
             return ArticleResult(line, model, cache_write_errors=_write_errors(cached))
@@ -143,8 +144,9 @@ class ArticleExtractor:
         provenance = record.provenance
         if provenance is not None:
             model = provenance.model
-            cost = self.prices.cost(provenance.model, provenance.usage)
-            provenance.usage = provenance.usage.model_copy(update={"cost_usd": cost})
+            if provenance.usage.cost_usd is None:  # a backend that priced its calls is kept
+                cost = self.prices.cost(provenance.model, provenance.usage)
+                provenance.usage = provenance.usage.model_copy(update={"cost_usd": cost})
             provenance.cached = cached is not None and hits > 0 and cached.misses == 0
         line = ResultLine.of_record(article.id, self.secrets.scrub_record(record), fingerprint)
         return ArticleResult(line, model, cache_hits=hits, cache_write_errors=_write_errors(cached))

@@ -44,16 +44,10 @@ def extract_record(
 ) -> EventRecord:
     """Run `backend` on `article` (chunk by chunk if it is too long) and build the record,
     flagged ``mostly_unverified`` when more than `max_unverified` of its evidence is."""
-    windows = [(0, len(article.text))]
-    if backend.context_chars is not None and len(article.text) > backend.context_chars:
-        windows = chunk_spans(article.text, backend.context_chars)
-
+    windows = article_chunks(article, backend.context_chars)
     parts: list[EventRecord] = []
     extractions: list[Extraction] = []
-    for number, (start, end) in enumerate(windows):
-        chunk = article
-        if len(windows) > 1:
-            chunk = replace(article, id=f"{article.id}#{number}", text=article.text[start:end])
+    for start, end, chunk in windows:
         try:
             extraction = backend.extract(chunk)
         except ExtractorError as exc:
@@ -81,6 +75,19 @@ def extract_record(
         extractor_version=__version__,
     )
     return record
+
+
+def article_chunks(
+    article: Article, context_chars: int | None
+) -> list[tuple[int, int, Article]]:
+    """The pieces a backend with `context_chars` gets: (start, end, chunk) on sentence
+    boundaries, or the whole article as one piece when it fits."""
+    if context_chars is None or len(article.text) <= context_chars:
+        return [(0, len(article.text), article)]
+    return [
+        (start, end, replace(article, id=f"{article.id}#{number}", text=article.text[start:end]))
+        for number, (start, end) in enumerate(chunk_spans(article.text, context_chars))
+    ]
 
 
 def article_info(article: Article) -> ArticleInfo:

@@ -137,48 +137,42 @@ class OpenAIBackend:
             raise
 
     def _extract(self, article: Article, counter: _Counter) -> Extraction:
-        messages = self._messages(article)
-        last_error = ""
-        reasks_left = self.config.max_reasks
-        grounding_reasked = False
-        #: The valid answer with the smallest unverified share so far: (share, draft, model).
-        best: tuple[float, EventDraft, str] | None = None
+        conversation = self.conversation(article)
         while True:
-            completion = self._complete(messages, counter)
-            content = self._content(completion)
-            try:
-                draft = _parse_draft(content)
-            except (json.JSONDecodeError, ValidationError) as exc:
-                last_error = _summarise(exc)
-                if reasks_left == 0:
-                    break
-                reasks_left -= 1
-                counter.reasks += 1
-                messages.append({"role": "assistant", "content": content})
-                messages.append(self.prompt.reask_message(last_error))
-                continue
-            quotes = draft.evidence_quotes()
-            verified = [ground_quote(quote, article.text).verified for quote in quotes]
-            share = verified.count(False) / len(verified) if verified else 0.0
-            if best is None or share < best[0]:
-                best = (share, draft, completion.model or self.config.model)
-            if grounding_reasked or not mostly_unverified(verified, self.config.max_unverified):
+            completion = self._complete(conversation.body(), counter)
+            if conversation.answer(self.answer_content(completion), completion.model):
                 break
-            # Mostly not in the article (a copied example, another text): asked once more,
-            # naming the quotes; the pipeline flags the record if it stays so.
-            grounding_reasked = True
             counter.reasks += 1
-            missing = [quote for quote, ok in zip(quotes, verified, strict=True) if not ok]
-            messages.append({"role": "assistant", "content": content})
-            messages.append(self.prompt.reask_message(_unverified_error(missing, len(quotes))))
-        if best is None:
-            raise OutputInvalid(
-                f"article {article.id}: answer still invalid after {self.config.max_reasks} "
-                f"re-asks: {self._scrub(last_error)}"
-            )
-        return Extraction(
-            draft=best[1], model=best[2], usage=counter.usage(), prompt=self.prompt.ref()
-        )
+        return conversation.extraction(counter.usage())
+
+    def conversation(self, article: Article) -> Conversation:
+        """One article's exchange with the model, from its first request; a Batch API
+        collector replays it against the answers of its batches."""
+        return Conversation(self, article)
+
+    def send(self, body: dict[str, Any]) -> tuple[ChatCompletion, Usage]:
+        """Send one request body live, with the transport retries: its completion and usage
+        (a Batch API collector's live re-asks)."""
+        counter = _Counter()
+        try:
+            completion = self._complete(body, counter)
+        except ExtractorError as exc:
+            exc.usage = counter.usage()
+            raise
+        return completion, counter.usage()
+
+    def request_body(self, messages: list[ChatMessage]) -> dict[str, Any]:
+        """The chat-completions body sent for `messages`, live or as a Batch API line."""
+        # OpenAI's own endpoints deprecate `max_tokens` (reasoning models reject it); every
+        # other compatible server knows `max_tokens`, not always `max_completion_tokens`.
+        official = self._host == OPENAI_HOST or self._host.endswith(".openai.azure.com")
+        return {
+            "model": self.config.model,
+            "messages": messages,
+            "temperature": self.config.temperature,
+            "max_completion_tokens" if official else "max_tokens": self.config.max_output_tokens,
+            "response_format": self._response_format,
+        }
 
     def close(self) -> None:
         """Close the HTTP connections of a client this backend built (an injected one is kept)."""
@@ -253,21 +247,12 @@ class OpenAIBackend:
             },
         }
 
-    def _complete(self, messages: list[ChatMessage], counter: _Counter) -> ChatCompletion:
+    def _complete(self, body: dict[str, Any], counter: _Counter) -> ChatCompletion:
         from openai.types.chat import ChatCompletion
 
         client = self._get_client()
-        # OpenAI's own endpoints deprecate `max_tokens` (reasoning models reject it); every
-        # other compatible server knows `max_tokens`, not always `max_completion_tokens`.
-        official = self._host == OPENAI_HOST or self._host.endswith(".openai.azure.com")
+        messages: list[ChatMessage] = body["messages"]
         limit = self.config.max_output_tokens
-        body = {
-            "model": self.config.model,
-            "messages": messages,
-            "temperature": self.config.temperature,
-            "max_completion_tokens" if official else "max_tokens": limit,
-            "response_format": self._response_format,
-        }
         estimate = sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + limit // 4
 
         def request() -> ChatCompletion:
@@ -298,7 +283,8 @@ class OpenAIBackend:
                 f"(response_format {_FORMAT_SHAPES[mode]}): {exc}; {_MODE_ADVICE[mode]}"
             ) from None
 
-    def _content(self, completion: ChatCompletion) -> str:
+    def answer_content(self, completion: ChatCompletion) -> str:
+        """The answer's text; raises `BackendRefusal` or `OutputTruncated` for those answers."""
         if not completion.choices:
             raise BackendError("the endpoint returned no choices")
         choice = completion.choices[0]
@@ -324,6 +310,70 @@ class OpenAIBackend:
 
     def _scrub(self, text: str) -> str:
         return scrub(text, self._secrets())
+
+
+class Conversation:
+    """One article's exchange with the model: the request to send next, and what the answers
+    so far were worth. `answer` judges an answer: invalid JSON or schema is re-asked with the
+    validation error up to `max_reasks` times; a valid answer with most evidence quotes not in
+    the article is re-asked once, naming them; the valid answer with the fewest unverified
+    quotes is kept. Live calls and Batch API collection drive the same object."""
+
+    def __init__(self, backend: OpenAIBackend, article: Article) -> None:
+        self.backend = backend
+        self.article = article
+        self.messages = backend._messages(article)
+        self.reasks_left = backend.config.max_reasks
+        self.grounding_reasked = False
+        self.last_error = ""
+        #: The valid answer with the smallest unverified share so far: (share, draft, model).
+        self.best: tuple[float, EventDraft, str] | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The request to send next (the first, or a re-ask carrying the earlier answers)."""
+        return self.backend.request_body(self.messages)
+
+    def answer(self, content: str, model: str | None) -> bool:
+        """Take the answer to `body()`: True when the exchange is over (`extraction` then
+        gives the result), False when a re-ask was added and `body()` is the next request."""
+        config = self.backend.config
+        try:
+            draft = _parse_draft(content)
+        except (json.JSONDecodeError, ValidationError) as exc:
+            self.last_error = _summarise(exc)
+            if self.reasks_left == 0:
+                return True
+            self.reasks_left -= 1
+            self.messages.append({"role": "assistant", "content": content})
+            self.messages.append(self.backend.prompt.reask_message(self.last_error))
+            return False
+        quotes = draft.evidence_quotes()
+        verified = [ground_quote(quote, self.article.text).verified for quote in quotes]
+        share = verified.count(False) / len(verified) if verified else 0.0
+        if self.best is None or share < self.best[0]:
+            self.best = (share, draft, model or config.model)
+        if self.grounding_reasked or not mostly_unverified(verified, config.max_unverified):
+            return True
+        # Mostly not in the article (a copied example, another text): asked once more,
+        # naming the quotes; the pipeline flags the record if it stays so.
+        self.grounding_reasked = True
+        missing = [quote for quote, ok in zip(quotes, verified, strict=True) if not ok]
+        self.messages.append({"role": "assistant", "content": content})
+        self.messages.append(
+            self.backend.prompt.reask_message(_unverified_error(missing, len(quotes)))
+        )
+        return False
+
+    def extraction(self, usage: Usage) -> Extraction:
+        """The kept answer; raises `OutputInvalid` when no answer validated."""
+        if self.best is None:
+            raise OutputInvalid(
+                f"article {self.article.id}: answer still invalid after "
+                f"{self.backend.config.max_reasks} re-asks: {self.backend._scrub(self.last_error)}"
+            )
+        return Extraction(
+            draft=self.best[1], model=self.best[2], usage=usage, prompt=self.backend.prompt.ref()
+        )
 
 
 class _Counter:
