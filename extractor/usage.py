@@ -1,8 +1,10 @@
 """The usage ledger: tokens per article and per run, and what they cost.
 
 Prices are USD per million tokens, by model, in ``extractor/data/prices.json`` (or the file given
-with ``--prices``). A model missing from the table has an unknown cost (None, never a guessed 0);
-an article that spent no tokens (the offline backend, a cache hit) costs 0.
+with ``--prices``): ``input`` and ``output`` for live requests, and optionally ``batch_input`` and
+``batch_output`` for a provider's Batch API. A model missing from the table (or, at the batch
+rate, one without the batch columns) has an unknown cost (None, never a guessed 0); an article
+that spent no tokens (the offline backend, a cache hit) costs 0.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ PER_TOKENS = 1_000_000
 
 @dataclass(frozen=True)
 class Price:
-    """USD per million input and output tokens."""
+    """USD per million input and output tokens, live and (when listed) through a Batch API."""
 
     input: float
     output: float
+    batch_input: float | None = None
+    batch_output: float | None = None
 
 
 class PriceTable:
@@ -58,14 +62,20 @@ class PriceTable:
                 return self.prices[max(prefixes, key=len)]
         return None
 
-    def cost(self, model: str, usage: Usage) -> float | None:
-        """USD for `usage` on `model`: 0 when no tokens were spent, None for an unknown model."""
+    def cost(self, model: str, usage: Usage, *, batch: bool = False) -> float | None:
+        """USD for `usage` on `model` (at the Batch API rate with `batch`): 0 when no tokens
+        were spent, None for a model (or a batch rate) the table does not list."""
         if usage.input_tokens == 0 and usage.output_tokens == 0:
             return 0.0
         price = self.lookup(model)
         if price is None:
             return None
-        return (usage.input_tokens * price.input + usage.output_tokens * price.output) / PER_TOKENS
+        rates = (price.input, price.output)
+        if batch:
+            if price.batch_input is None or price.batch_output is None:
+                return None
+            rates = (price.batch_input, price.batch_output)
+        return (usage.input_tokens * rates[0] + usage.output_tokens * rates[1]) / PER_TOKENS
 
 
 def _parse_prices(data: Any, where: str) -> dict[str, Price]:
@@ -78,11 +88,16 @@ def _parse_prices(data: Any, where: str) -> dict[str, Price]:
     for name, entry in models.items():
         try:
             price = Price(float(entry["input"]), float(entry["output"]))
+            if "batch_input" in entry or "batch_output" in entry:
+                batch = (float(entry["batch_input"]), float(entry["batch_output"]))
+                price = Price(price.input, price.output, *batch)
         except (TypeError, KeyError, ValueError) as exc:
             raise ConfigError(
-                f"prices file {where}: model {name!r} needs numeric 'input' and 'output'"
+                f"prices file {where}: model {name!r} needs numeric 'input' and 'output' (and "
+                "both or neither of 'batch_input' and 'batch_output')"
             ) from exc
-        if price.input < 0 or price.output < 0:
+        rates = (price.input, price.output, price.batch_input or 0.0, price.batch_output or 0.0)
+        if min(rates) < 0:
             raise ConfigError(f"prices file {where}: model {name!r} has a negative price")
         prices[name] = price
     return prices
