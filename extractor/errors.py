@@ -87,6 +87,13 @@ class OutputError(ExtractorError):
     kind = "output_error"
 
 
+class BatchPending(ExtractorError):
+    """A Batch API run is not done yet: a batch is still running, or a request file waits to be
+    run elsewhere (exit code 75: try again later)."""
+
+    kind = "batch_pending"
+
+
 class OutputLocked(ConfigError):
     """Another run holds the output file (exit code 2)."""
 

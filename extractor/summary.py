@@ -48,6 +48,9 @@ class RunSummary:
     retries: int = 0
     reasks: int = 0
     cost_usd: float = 0.0
+    #: A Batch API collect: what the same calls would have cost live (None: not a batch run,
+    #: or a model without a live price).
+    live_cost_usd: float | None = None
     unpriced_models: list[str] = field(default_factory=list)
     cache_hits: int = 0
     #: Answers the cache could not store (a full or read-only cache folder): the run goes on.
@@ -113,6 +116,12 @@ class RunSummary:
             f" (retries {self.retries}, re-asks {self.reasks}), cost {cost}",
             f"  cache hits {self.cache_hits}, elapsed {self.elapsed_s:.1f}s",
         ]
+        if self.live_cost_usd is not None:
+            lines.insert(
+                4,
+                f"  cost at the Batch API rate; the same calls live would have cost "
+                f"${self.live_cost_usd:.4f}",
+            )
         if self.cache_write_errors:
             lines.append(
                 f"  cache write failures {self.cache_write_errors} (those answers were not stored)"

@@ -10,6 +10,7 @@ import sys
 import typer
 
 from extractor import __version__
+from extractor.cli import batch as batch_cmd
 from extractor.cli import eval as eval_cmd
 from extractor.cli import events as events_cmd
 from extractor.cli import export as export_cmd
@@ -53,6 +54,7 @@ app.command("events")(events_cmd.events)
 app.command("schema")(schema_cmd.schema)
 app.command("show")(show_cmd.show)
 app.command("export")(export_cmd.export)
+app.add_typer(batch_cmd.app, name="batch")
 
 
 def main() -> None:

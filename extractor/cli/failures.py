@@ -5,6 +5,7 @@
     2    usage, configuration or input error; the output is locked by another run
     70   internal error: a bug. The message names a log file holding the traceback
     74   an output could not be written: disk full, read-only, a closed standard output
+    75   not done yet, try again later: a batch is still running (`extract batch collect`)
     130  interrupted (Ctrl-C)
     141  the reader of standard output went away (`extract run ... | head`), as for any Unix tool
 
@@ -26,7 +27,14 @@ from typing import Any, TypeVar
 import click
 import typer
 
-from extractor.errors import ConfigError, ExtractorError, GoldError, InputError, OutputError
+from extractor.errors import (
+    BatchPending,
+    ConfigError,
+    ExtractorError,
+    GoldError,
+    InputError,
+    OutputError,
+)
 from extractor.internal_errors import TracebackLog
 
 EXIT_OK = 0
@@ -34,6 +42,7 @@ EXIT_FAILED_ARTICLES = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 EXIT_OUTPUT = 74
+EXIT_TRY_LATER = 75
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
@@ -67,6 +76,9 @@ def exit_code_for(command: str, exc: BaseException) -> int:
     if isinstance(exc, OutputError):
         say(f"{prefix}: {exc}")
         return EXIT_OUTPUT
+    if isinstance(exc, BatchPending):
+        say(f"{prefix}: {exc}")
+        return EXIT_TRY_LATER
     if isinstance(exc, ConfigError | InputError | GoldError):
         say(f"{prefix}: {exc}")
         return EXIT_USAGE
