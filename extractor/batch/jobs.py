@@ -36,7 +36,7 @@ from extractor.batch.lines import (
 from extractor.batch.provider import BatchProvider, record_batch
 from extractor.batch.replay import AnswerBook, BatchAnswers, Missing, Spent, replay
 from extractor.batch.state import ANSWERED, WRITTEN, BatchState, Shard, StateFiles
-from extractor.errors import BatchPending, ConfigError, ExtractorError
+from extractor.errors import BatchPending, ConfigError, ExtractorError, OutputLocked
 from extractor.inputs import ArticleReader, BadInput, discover
 from extractor.pipeline import article_chunks
 from extractor.settings import Settings
@@ -237,11 +237,15 @@ class _Provider:
 
 
 def status(out: Path, *, refresh: bool = True, config: Path | None = None) -> BatchState:
-    """The state, each unfinished batch polled once (with `refresh`)."""
+    """The state, each unfinished batch polled once (with `refresh`, unless a submit or collect
+    holds the state: it is polling them, and what it last saved is shown)."""
     files = StateFiles(out)
     state = files.load()
     if refresh and any(not s.file_only and not s.finished for s in state.shards):
-        files.lock()
+        try:
+            files.lock()
+        except OutputLocked:
+            return state
         try:
             state = files.load()
             settings = settings_for(state, config=config)
