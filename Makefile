@@ -32,7 +32,7 @@ browser:
 	  else echo "chromium not installed and not root: the browser test will be skipped"; fi; }
 
 lint: install
-	$(BIN)/ruff check extractor tests bench interop
+	$(BIN)/ruff check extractor tests bench interop examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
