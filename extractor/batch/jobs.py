@@ -121,9 +121,13 @@ def submit(
             if shard.file_only:
                 say(f"extract batch: {shard.requests} requests written to {files.file(shard.file)}")
         requests = sum(s.requests for s in state.shards)
+        then = f"extract batch collect --out {out}"
+        if file_only is not None:
+            run = f"vllm run-batch -i {file_only} -o OUTPUT --model MODEL"
+            then = f"run it ({run}), then {then} --from-file OUTPUT"
         say(
             f"extract batch: {requests} requests in {len(state.shards)} file(s); state in "
-            f"{files.path}; then: extract batch collect --out {out}"
+            f"{files.path}; then: {then}"
         )
         return state
     finally:

@@ -183,9 +183,7 @@ class BatchAnswers:
         self.prices = prices
         self.live = live
         self._lock = threading.Lock()
-        #: What the answers used cost at the rates paid, and would have cost live; None once
-        #: a model without a price (or without a batch price) is met.
-        self.cost: float | None = 0.0
+        #: What the answers used would have cost live; None once a model without a price is met.
         self.live_cost: float | None = 0.0
 
     @property
@@ -222,8 +220,6 @@ class BatchAnswers:
         paid = None if batch is None or live is None else batch + live
         as_live = self.prices.cost(model, spent.total)
         with self._lock:
-            self.cost = None if self.cost is None or paid is None else self.cost + paid
-            self.live_cost = (
-                None if self.live_cost is None or as_live is None else (self.live_cost + as_live)
-            )
+            if self.live_cost is not None:
+                self.live_cost = None if as_live is None else self.live_cost + as_live
         return spent.total.model_copy(update={"cost_usd": paid})
