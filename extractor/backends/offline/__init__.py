@@ -2,8 +2,9 @@
 
 No API key and no network. One pipeline run per article; every evidence quote is a slice of
 the article text, so it is verbatim by construction. See the modules for each field's rules:
-`events` (main event), `parties`, `dates`, `location`, `terms`, `claims` (with `speakers`),
-`summary`; `nlp` loads the model and parses in one batch.
+`mentions` (who is named: `entities`, `people`, `representation`), `events` (main event),
+`parties`, `dates`, `location`, `terms` (`provisions`, `commitments`), `claims` (`allegations`,
+`stances`, `denials`, with `speakers`), `summary`; `nlp` loads the model and parses in one batch.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import TYPE_CHECKING
 
 from extractor.articles import Article
 from extractor.backends.base import Capabilities, Extraction
-from extractor.backends.offline.claims import find_allegations, find_denials
+from extractor.backends.offline.allegations import find_allegations
 from extractor.backends.offline.dates import find_date
+from extractor.backends.offline.denials import find_denials
 from extractor.backends.offline.document import parse_article
 from extractor.backends.offline.events import diplomatic_type, find_main_event
 from extractor.backends.offline.location import find_location

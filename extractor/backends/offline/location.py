@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from extractor.backends.offline.document import ParsedArticle, Sentence
+from extractor.backends.offline.entities import Mentions
 from extractor.backends.offline.events import MainEvent
-from extractor.backends.offline.mentions import Mentions
 from extractor.gazetteer import capital_of, is_city, match
 from extractor.schema import LocationDraft
 

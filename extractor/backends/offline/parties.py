@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from extractor.backends.offline.document import ParsedArticle, Sentence
+from extractor.backends.offline.entities import TITLES, Entity, Mention, Mentions
 from extractor.backends.offline.events import MainEvent, signings
 from extractor.backends.offline.lexicon import words
-from extractor.backends.offline.mentions import TITLES, Entity, Mention, Mentions
 from extractor.schema import AllegationDraft, DenialDraft, PartyDraft, PartyRole
 
 # Relations a party's name may hang by on its way up to the event's trigger.

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from extractor.backends.offline.document import Sentence
+from extractor.backends.offline.entities import Mentions
 from extractor.backends.offline.lexicon import words
-from extractor.backends.offline.mentions import Mentions
 from extractor.schema import EventType, PartyDraft
 
 REPORTING_VERBS = words(
