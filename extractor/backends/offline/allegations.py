@@ -45,6 +45,7 @@ _WRONGDOING = ACCUSATION_WORDS - words(
 )
 _EXCHANGE_NOUNS = words("return exchange")
 _HYPOTHETICAL = words("would could might may")
+_AGREEING = words("agree sign decide")
 _OFFERS = words("offer promise propose pledge agree vow")
 _CONCESSIONS = words(
     "dismantle halt stop freeze suspend end destroy scrap abandon close release withdraw"
@@ -71,6 +72,10 @@ def _agreement_parties(ctx: ClaimContext, sentence: Sentence, clause: Any) -> li
 def _accused_subjects(ctx: ClaimContext, sentence: Sentence, clause: Any) -> tuple[list[str], bool]:
     """Parties a complement clause is about, and whether they are its grammatical subject."""
     subjects = [c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")]
+    if any(s.dep_ == "nsubjpass" for s in subjects):
+        # "civilians have been killed by X": the passive's subject suffered the act; its
+        # doer is the agent, if named.
+        subjects = [p for a in clause.children if a.dep_ == "agent" for p in a.children]
     direct: list[str] = []
     for subject in subjects:
         for tok in conjuncts(subject):
@@ -196,11 +201,15 @@ def _reported(
     heads: list[Any],
 ) -> list[AllegationDraft]:
     own = ctx.resolver.own_side(speakers)
+    if clause.lemma_.lower() in REPORTING_VERBS and speaker_heads(clause):
+        return []  # "X accused Y of ..., Radio Z reported": X's words, read at X's verb
     if clause.lemma_.lower() in _OFFERS and any(
         t.lemma_.lower() in _CONCESSIONS or t.dep_ == "neg" for t in clause.subtree
     ):
         return []  # "Kim had offered to dismantle ...": an offered concession accuses no one
     accused, direct = _accused_subjects(ctx, sentence, clause)
+    if clause.lemma_.lower() in _AGREEING and not direct:
+        return []  # "the meeting between X and Y agreed to deploy soldiers": an agreement
     if not accused and not set(own) & ctx.resolver.signatories:
         accused = _agreement_parties(ctx, sentence, clause)
         direct = bool(accused)
@@ -211,10 +220,27 @@ def _reported(
     negated = any(c.dep_ == "neg" for c in clause.children)
     if not accused and not hedged and not negated:
         # "all this is a gross violation of limitations agreed upon by western countries": the
-        # accused may be named anywhere in the complement, if it names just one other party.
-        others = named_in(ctx, sentence, clause.subtree, ctx.resolver.allies(speakers))
-        wrong = any(t.lemma_.lower() in _WRONGDOING for t in clause.subtree)
-        accused = others if len(others) == 1 and wrong else []
+        # accused may be named anywhere in the complement, if it names one or two other
+        # parties. Not who suffered a passive act ("Afghan civilians were killed"), nor in what
+        # a nested reporting verb says ("... and accused Morocco of ..."): that is read there.
+        left_out = {
+            t.i
+            for c in clause.children
+            if c.dep_ == "nsubjpass"
+            for m in [c, *(m for m in c.children if m.dep_ in ("amod", "compound", "poss"))]
+            for t in m.subtree
+            if t.i == c.i or m.i != c.i
+        }
+        left_out |= {
+            t.i
+            for v in clause.subtree
+            if v.i != clause.i and v.pos_ == "VERB" and v.lemma_.lower() in REPORTING_VERBS
+            for t in v.subtree
+        }
+        rest = [t for t in clause.subtree if t.i not in left_out]
+        others = named_in(ctx, sentence, rest, ctx.resolver.allies(speakers))
+        wrong = any(t.lemma_.lower() in _WRONGDOING for t in rest)
+        accused = others if 0 < len(others) <= 2 and wrong else []
     accused = [a for a in accused if a not in own]
     if not accused or not accuses(clause):
         return []
@@ -281,12 +307,32 @@ def _accusation(
         if c.dep_ == "prep" and c.lower_ in ("of", "over", "for")
         for p in c.children
     ]
-    if not accused or not of:
+    mutual = len(speakers) >= 2 and any(_each_other(o) for o in objects)
+    if not of or not (accused or mutual):
         return []
     text, lo, hi = clause_text(ctx.article, sentence, of[0])
-    claim = f"{' and '.join(accused)} {text}" if of[0].tag_ == "VBG" else text
     evidence = ctx.article.quote_tokens(sentence, [*speaker_span(heads), verb, lo, hi])
+    if mutual:
+        # "Armenia and Azerbaijan accused each other of violating the ceasefire": each side
+        # accuses the others.
+        return [
+            AllegationDraft(
+                alleged_by=[side],
+                accused=[o for o in speakers if o != side],
+                claim=text,
+                evidence=evidence,
+            )
+            for side in speakers
+        ]
+    claim = f"{' and '.join(accused)} {text}" if of[0].tag_ == "VBG" else text
     return [AllegationDraft(alleged_by=speakers, accused=accused, claim=claim, evidence=evidence)]
+
+
+def _each_other(token: Any) -> bool:
+    """'each other', 'one another'."""
+    return token.lower_ in ("other", "another") and any(
+        c.lower_ in ("each", "one") for c in token.children
+    )
 
 
 def _duplicate(

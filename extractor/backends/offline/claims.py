@@ -6,8 +6,11 @@ another party of something. It is read in four shapes:
 - a reporting verb ("say", "accuse", "believe", "fear", "according to"...) whose complement
   accuses a party of a hostile, unlawful or contested act ("the US says Pyongyang is supplying
   Moscow with missiles"); the accused is the complement's subject, a party modifying it
-  ("North Korean help..."), the one thanked or blamed "for" an act, or else the one party the
-  complement names besides the speaker's own side;
+  ("North Korean help..."), the one thanked or blamed "for" an act, or else the one or two
+  parties the complement names besides the speaker's own side (never the victims of a passive
+  act, "Afghan civilians were killed"); sides that "accused each other" accuse one another, and
+  an outlet that only passes on another's accusation ("X accused Y ..., the BBC reported") is
+  not the accuser;
 - a speaker's pejorative naming of another party's conduct ("US bullying", "Western
   blackmail", "the hegemonic policy of the United States"), inside a reporting or stance verb
   ("said", "portray", "called for"), or in a quotation continuing the previous sentence's;
@@ -18,7 +21,8 @@ another party of something. It is read in four shapes:
 The journalist's own framing, unattributed passives ("is suspected of") and hypotheticals about
 unnamed acts ("a transfer would violate sanctions") are left out. A denial is "deny", "refute",
 or "reject/dismiss" of a claim, linked to the allegation it answers; or a speaker calling a claim
-false ("said the allegations are false", "described the idea that ... as absurd"); or a speaker
+false ("said the allegations are false", "described the idea that ... as absurd", "their story
+is baseless"), or "ruled out" a party's involvement; or a speaker
 stating the opposite of what a party is accused of ("said the United States is not preventing
 ...", a defence lawyer's "never intended to harm").
 
@@ -46,9 +50,17 @@ ACCUSATION_WORDS = words(
     "interfere meddle hack spy smuggle cheat threaten destabilise destabilize torture detain "
     "abduct kidnap plot replenish weapon arms missile munition ammunition drone rocket troops "
     "soldier aggression violation invasion supplies crime genocide terrorism terrorist massacre "
-    "bombardment offensive incursion"
+    "bombardment offensive incursion seize detain arrest spy espionage fraud defraud inflate "
+    "exaggerate murder assassinate assault abuse atrocity atrocities manipulate block disrupt "
+    "launder bribe bribery corrupt corruption steal mislead shoot bomb provoke provocation "
+    "hostile harass coerce coercion intimidate intimidation encroach persecute repress suppress "
+    "rig smuggling traffic trafficking poison conspire blackmail extort extortion "
+    "surveillance surveil deceive cheat loot plunder rape drug drugs narcotics cocaine heroin "
+    "cartel"
 )
 APPOSITIVE_CLAIMS = words("charge allegation accusation claim")
+# Accusation words only as verbs: "shipped arms", not "on board a ship".
+_VERB_SENSES = words("ship fire launch strike target block shell bomb")
 # Bodies that act for a state: "Russian forces", "the Chinese coast guard", "Somali officials".
 _ACTING_BODIES = words(
     "forces force troops soldiers army military navy guard officials government authorities "
@@ -101,7 +113,12 @@ def named_in(ctx: ClaimContext, sentence: Sentence, tokens: Any, exclude: set[st
 
 
 def accuses(clause: Any) -> bool:
-    return any(t.lemma_.lower() in ACCUSATION_WORDS for t in clause.subtree)
+    """Whether a clause names a hostile, unlawful or contested act ("on board a ship" does not)."""
+    return any(
+        t.lemma_.lower() in ACCUSATION_WORDS
+        and (t.pos_ == "VERB" or t.lemma_.lower() not in _VERB_SENSES)
+        for t in clause.subtree
+    )
 
 
 def trimmed_text(

@@ -28,6 +28,7 @@ from extractor.backends.offline.speakers import conjuncts
 from extractor.schema import TermDraft
 
 # Openers that put a sentence inside the agreement: "In return, ...", "In the first phase, ...".
+_DOCUMENT_PARTS = words("term terms provision provisions clause clauses")
 _IN_AGREEMENT = words("return exchange phase stage")
 # Who commits in the agreement's own words: "both sides affirmed", "the two countries agreed".
 _SIDE_NOUNS = words("sides countries nations parties governments states neighbours neighbors")
@@ -71,9 +72,19 @@ def framed_terms(article: ParsedArticle, sentence: Sentence, now: int | None) ->
             continue
         objects = [c for c in prep.children if c.dep_ == "pobj"]
         if prep.lower_ == "under":
+            # "Under the deal, ...", "Under the terms of the agreement, ..."
+            deals = objects + [
+                p
+                for o in objects
+                if o.lemma_.lower() in _DOCUMENT_PARTS
+                for c in o.children
+                if c.dep_ == "prep" and c.lower_ == "of"
+                for p in c.children
+                if p.dep_ == "pobj"
+            ]
             framed = [
                 o
-                for o in objects
+                for o in deals
                 if o.lemma_.lower() in AGREEMENT_NOUNS and not background(sentence, o, now)
             ]
         elif prep.lower_ == "in":
@@ -167,6 +178,12 @@ def agreed_terms(
             for s in subjects
             for tok in s.subtree
         )
+        # A contracting side the gazetteer does not know: "Both Sears and Kellwood Co agreed".
+        named = named or any(
+            tok.ent_type_ == "ORG" and (mentions is None or mentions.at(sentence, tok) is None)
+            for s in subjects
+            for tok in s.subtree
+        )
         they = any(s.lower_ == "they" for s in subjects)
         if not (sides or (lemma == "agree" and (named or they))):
             continue
@@ -176,6 +193,15 @@ def agreed_terms(
                 for c in verb.children
                 if c.dep_ == "xcomp" and any(a.lower_ == "to" for a in c.children)
             ]
+            if not parts:
+                # "agreed on a cessation of hostilities" (not "agreed on Monday")
+                parts = [
+                    p
+                    for c in verb.children
+                    if c.dep_ == "prep" and c.lower_ == "on"
+                    for p in c.children
+                    if p.dep_ == "pobj" and p.ent_type_ not in ("DATE", "TIME")
+                ]
             if not parts:
                 # "the sides agreed that armed groups must be disarmed and that ...": each
                 # clause is one provision.

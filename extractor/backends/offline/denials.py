@@ -47,8 +47,15 @@ def find_denials(
     for sentence in article.body:
         for verb in sentence.span:
             lemma = verb.lemma_.lower()
-            if lemma not in DENIAL_VERBS or verb.pos_ != "VERB":
+            ruled_out = lemma == "rule" and any(
+                c.dep_ == "prt" and c.lower_ == "out" for c in verb.children
+            )
+            if (lemma not in DENIAL_VERBS and not ruled_out) or verb.pos_ != "VERB":
                 continue
+            if ruled_out and not _involvement(
+                [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass")]
+            ):
+                continue  # "ruled out Taliban involvement", not "ruled out talks"
             heads = speaker_heads(verb)
             deniers = resolver.speakers(sentence, heads, None)
             if not deniers:
@@ -117,7 +124,9 @@ _FALSE_WORDS = words(
     "lie lies fake fiction propaganda"
 )
 _DESCRIBE_VERBS = words("describe call brand label dismiss")
-_IDEA_NOUNS = words("idea claim claims allegation allegations suggestion notion accusation report")
+_IDEA_NOUNS = words(
+    "idea claim claims allegation allegations suggestion notion accusation report story article"
+)
 _NEGATIONS = words("not never n't")
 _HARM_WORDS = words("harm hurt threaten intend")
 

@@ -21,10 +21,15 @@ PROVISION_VERBS = words(
     "contain mandate bind give foresee enable permit boost strengthen set apply entail involve "
     "mean promise eliminate remove scrap abolish extend restore reopen resume recognise "
     "recognize bar prohibit forbid cap limit see exchange release free withdraw return activate "
-    "launch run last affirm reaffirm"
+    "launch run last affirm reaffirm exclude"
 )
 # Verbs whose whole predicate is the provision: "The deal runs for 120 days and can be renewed".
 _PREDICATE_VERBS = words("run last expire remain")
+# What an agreement "will" do is a provision; being signed, debated or praised is not.
+_SCHEDULED = words("will shall would")
+_NOT_PROVISIONS = words(
+    "sign be have say mean help pave need face fail collapse discuss debate consider form"
+)
 # What an agreement and its parts are called as the subject of a provision.
 _AGREEMENT_PARTS = words("phase stage")
 _DOCUMENT_NOUNS = AGREEMENT_NOUNS | {"document", "text", "clause", "provision"}
@@ -126,6 +131,12 @@ def provision_terms(
                 evidence = article.quote_tokens(sentence, [lo, hi])
                 found.append(TermDraft(statement=text, evidence=evidence))
             continue
+        elif (scheduled := _scheduled_subject(verb, sentence, previous)) is not None:
+            # "The new pact will enter into force when ...", "is due to replace the current one",
+            # "a ceasefire would take effect at midnight": what the agreement will do.
+            if not quoted_at(sentence, scheduled):
+                found.extend(_predicate_term(article, sentence, verb, scheduled))
+            continue
         elif verb.lemma_ == "be":
             parts = [c for c in verb.children if c.dep_ == "nsubj"]
             attr = [c for c in verb.children if c.dep_ == "attr" and c.lemma_ == "part"]
@@ -156,6 +167,21 @@ def provision_terms(
         found.append(TermDraft(statement=text, evidence=evidence))
     found.extend(_purpose_terms(article, sentence))
     return found
+
+
+def _scheduled_subject(verb: Any, sentence: Sentence, previous: Sentence | None) -> Any | None:
+    """The agreement a verb says what it will do: its subject under 'will', 'shall' or
+    'would', or under 'is due to'."""
+    if verb.pos_ != "VERB" or verb.lemma_.lower() in _NOT_PROVISIONS:
+        return None
+    carrier = verb
+    if verb.dep_ == "xcomp" and verb.head.lower_ == "due":
+        carrier = verb.head.head
+    elif not any(c.dep_ in ("aux", "auxpass") and c.lower_ in _SCHEDULED for c in verb.children):
+        return None
+    subjects = [c for c in carrier.children if c.dep_ in ("nsubj", "nsubjpass")]
+    named = [s for s in subjects if s.pos_ != "PRON"]  # "it will vote against it": a side
+    return next((s for s in named if _refers_to_agreement(s, sentence, previous)), None)
 
 
 def _names_the_deal(token: Any) -> bool:

@@ -4,7 +4,9 @@ A speaker is the subject of a reporting verb ("the US says", "said Leif-Eric Eas
 through the article's mentions: a named person or, failing that, the states and bodies named in
 the subject ("US and South Korean officials"). Pronouns go back to a named subject higher in the
 sentence or just before it; "both leaders" and "the two countries" are the main event's own
-people and sides. News outlets ("state media said") are never speakers.
+people and sides. A body the gazetteer does not know speaks under the name the tagger gives it
+("NBC", "the Rodong Sinmun", "prosecutors"); an outlet speaks only when named ("state media said"
+is no one, "NBC television reported" is NBC); a relative "who" is the noun its clause describes.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from extractor.schema import EventType, PartyDraft
 
 REPORTING_VERBS = words(
     "say accuse allege claim believe suspect fear warn question charge blame tell assert argue "
-    "contend think worry add state estimate insist"
+    "contend think worry add state estimate insist report announce declare write testify "
+    "complain conclude"
 )
 _MEDIA_WORDS = words(
     "media agency newspaper outlet television broadcaster correspondent report reports footage "
     "video statement"
 )
+# Authorities that speak in their own name though the gazetteer lists none of them.
+_AUTHORITIES = words("police prosecutor prosecutors investigator investigators")
 _PERSON_PRONOUNS = frozenset(["he", "she"])
 _PLURAL_PRONOUNS = frozenset(["they", "them"])
 # "both leaders", "the two countries": the event's own people, or its own sides.
@@ -67,6 +72,27 @@ def head_dep(mention: Any) -> str:
         if not mention.first <= doc[k].head.i <= mention.last:
             return str(doc[k].dep_)
     return str(doc[mention.last].dep_)
+
+
+def unlisted_body(sentence: Sentence, head: Any, modifiers_only: bool = False) -> str | None:
+    """A body the gazetteer does not know, named by the tagger ("NBC", "the Rodong Sinmun",
+    "Citizens for Responsibility and Ethics in Washington"), or an authority named by its
+    office ("prosecutors", "Hamburg prosecutors", "the police"); None for anything else."""
+    tokens = [c for c in head.children if c.dep_ in ("compound", "poss", "nmod")]
+    if not modifiers_only:
+        tokens.insert(0, head)
+    for tok in tokens:
+        if tok.ent_type_ != "ORG":
+            continue
+        for ent in sentence.ents:
+            if ent.start <= tok.i < ent.end and ent.label_ == "ORG":
+                words = [t for t in ent if not (t.i == ent.start and t.lower_ == "the")]
+                name = "".join(t.text_with_ws for t in words).strip()
+                return name.removesuffix("'s").removesuffix("’s").strip() or None
+    if not modifiers_only and head.lemma_.lower() in _AUTHORITIES and head.tag_ != "NNP":
+        lo = min([head.i] + [c.i for c in head.children if c.dep_ == "compound"])
+        return " ".join(t.text for t in head.doc[lo : head.i + 1])
+    return None
 
 
 @dataclass(frozen=True)
@@ -131,13 +157,27 @@ class SpeakerResolver:
                 names.extend(n for n in found if n not in names)
                 continue
             if head.lemma_.lower() in _MEDIA_WORDS or head.lower_ in _MEDIA_WORDS:
-                continue  # "state media said": the outlet is not the alleger
+                # "state media said": no one; "NBC television reported": the outlet named.
+                outlet = unlisted_body(sentence, head, modifiers_only=True)
+                if outlet is not None and outlet not in names:
+                    names.append(outlet)
+                continue
             people, bodies = self.names_in(sentence, head)
+            if not people and not bodies:
+                body = unlisted_body(sentence, head)
+                bodies = [body] if body is not None else []
             names.extend(n for n in (people or bodies) if n not in names)
         return names
 
     def _antecedent(self, sentence: Sentence, pronoun: Any, recent: Recent | None) -> list[str]:
-        """Who 'they' or 'he' is: a named subject higher in the sentence, else just before it."""
+        """Who 'they' or 'he' is: a named subject higher in the sentence, else just before it;
+        who 'who' is: the noun its clause describes."""
+        if pronoun.tag_ in ("WP", "WDT"):
+            verb = pronoun.head
+            if verb.dep_ != "relcl":
+                return []
+            people, bodies = self.names_in(sentence, verb.head)
+            return people or bodies
         node = pronoun.head
         while node.head.i != node.i:
             node = node.head

@@ -4,12 +4,16 @@ A term is read where an agreement noun is the subject of a provision verb ("the 
 provides for mutual assistance", "a deal that includes a pledge to defend each other", "the
 pact would expand cooperation"), where something is "part of" the agreement, or where the
 agreement is made "to" do something ("a partnership to deepen trade and military ties").
-Follow-up sentences give terms too: "Under the deal, X will ...", "X will ... under the pact",
-"In return, X will ...", "The deal runs for 120 days", "The two sides also agreed to ...",
-"Both sides affirmed their respect for ...", "..., the declaration says", and, in a paragraph that
-describes the agreement, a party's "will" ("Turkey will facilitate the talks"). Coordinated verbs
-under one frame are one term each ("In return, Sudan will improve access ..., stop supporting
-rebels ... and cease the bombing ..."). Sanctions lifted for commitments have terms too.
+What the agreement "will", "would" or "is due to" do is a term ("The new pact will enter into
+force when ...", "a ceasefire would take effect at midnight"), except being signed, debated or
+praised. Follow-up sentences give terms too: "Under the deal, X will ...", "Under the terms of
+the agreement, ...", "X will ... under the pact", "In return, X will ...", "The deal runs for
+120 days", "The two sides also agreed to ...", "agreed on a cessation of hostilities" (a
+contracting side may be a company the gazetteer does not know), "Both sides affirmed their
+respect for ...", "..., the declaration says", and, in a paragraph that describes the
+agreement, a party's "will" ("Turkey will facilitate the talks"). Coordinated verbs under one
+frame are one term each ("In return, Sudan will improve access ..., stop supporting rebels ...
+and cease the bombing ..."). Sanctions lifted for commitments have terms too.
 Hedged possibilities ("might develop"), negations, commentary ("historic", "could pave the way"),
 names ("to be known as ...") and older agreements in background are not terms. Restatements of
 one provision are merged.
