@@ -12,7 +12,22 @@ from extractor.errors import ConfigError
 
 def events(
     runs: Annotated[list[Path], typer.Argument(help="`extract run` JSONL files.")],
-    out: Annotated[Path, typer.Option("--out", help="Write the event lines here.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the event lines here (with --update: default its file)."),
+    ] = None,
+    update: Annotated[
+        Path | None,
+        typer.Option(
+            "--update",
+            help="Add the runs' records to this events file: only the events they touch are "
+            "regrouped (the result is the same as building from every run at once).",
+        ),
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write a page per event: a column per source."),
+    ] = None,
     grouping: Annotated[
         str,
         typer.Option(
@@ -24,15 +39,29 @@ def events(
 ) -> None:
     """Group the records of one or more runs into events, merged with per-source provenance."""
     # Imported on use, so that `extract --help` does not pay for scipy.
-    from extractor.events.build import build_events, write_events
+    from extractor.events.build import build_events, update_events, write_events
     from extractor.events.grouping import GROUPINGS
 
     if grouping not in GROUPINGS:
         raise ConfigError(f"--grouping must be one of {', '.join(GROUPINGS)}")
-    result = build_events(runs, grouping)  # type: ignore[arg-type]
-    write_events(result.events, out)
+    if update is not None:
+        if grouping != "scored":
+            raise ConfigError("--update regroups with the scored grouping only")
+        result = update_events(update, runs)
+        out = out or update
+        added = f"{result.records} new records"
+    elif out is None:
+        raise ConfigError("give --out FILE (or --update EVENTS)")
+    else:
+        result = build_events(runs, grouping)  # type: ignore[arg-type]
+        added = f"{result.records} records"
+    write_events(result, out)
+    if html is not None:
+        from extractor.events.report_html import write_events_html
+
+        write_events_html(result.events, html)
     typer.echo(
-        f"{result.records} records into {len(result.events)} events in {out}; "
+        f"{added} into {len(result.events)} events in {out}; "
         f"{result.error_lines} error lines and {len(result.duplicates)} repeated article ids "
         "left out",
         err=True,

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from extractor.events.text import Vector, cosine, tfidf_vectors
+from extractor.events.text import cosine, tfidf_vectors
 from extractor.gazetteer import PartyNames, name_key
 from extractor.schema import EventRecord
 
@@ -217,21 +217,63 @@ def group_reports(reports: Sequence[Report], grouping: Grouping = "scored") -> l
             else:
                 by_key[(report.event_day, report.party_keys)].append(index)
         return sorted(by_key.values(), key=lambda group: group[0])
-    vectors = tfidf_vectors([report_text(report.record) for report in reports])
     if grouping == "text":
+        vectors = tfidf_vectors([report_text(report.record) for report in reports])
         scores = {
             (i, j): cosine(vectors[i], vectors[j])
             for i in range(len(reports))
             for j in range(i + 1, len(reports))
         }
         return _average_link(len(reports), scores, TEXT_THRESHOLD)
-    return _average_link(len(reports), _scored_pairs(reports, vectors), THRESHOLD)
+    pairs = linked_pairs(reports)
+    clusters: list[list[int]] = []
+    for component in components(len(reports), pairs):
+        clusters.extend(group_component(reports, component, pairs))
+    return sorted(clusters, key=lambda group: group[0])
 
 
-def _scored_pairs(reports: Sequence[Report], vectors: list[Vector]) -> dict[tuple[int, int], float]:
+def linked_pairs(reports: Sequence[Report]) -> set[tuple[int, int]]:
+    """The candidate pairs close enough in time to be one event: the edges of the components."""
+    return {
+        (i, j) for i, j in candidate_pairs(reports) if _close_in_time(reports[i], reports[j])
+    }
+
+
+def components(count: int, pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """The connected components of the pair graph, each sorted, ordered by first index."""
+    parent = list(range(count))
+
+    def root(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    for left, right in pairs:
+        a, b = root(left), root(right)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index in range(count):
+        groups[root(index)].append(index)
+    return sorted(groups.values(), key=lambda group: group[0])
+
+
+def group_component(
+    reports: Sequence[Report], component: Sequence[int], pairs: set[tuple[int, int]]
+) -> list[list[int]]:
+    """The events of one component. Its TF-IDF is its own reports', so its events depend on
+    nothing outside it: adding records elsewhere (`extract events --update`) leaves it as is."""
+    vectors = tfidf_vectors([report_text(reports[index].record) for index in component])
+    local = {index: position for position, index in enumerate(component)}
     scores: dict[tuple[int, int], float] = {}
-    for left, right in candidate_pairs(reports):
-        score = pair_score(reports[left], reports[right], cosine(vectors[left], vectors[right]))
-        if score > 0.0:
-            scores[(left, right)] = score
-    return scores
+    for left, right in pairs:
+        if left in local and right in local:
+            i, j = local[left], local[right]
+            score = pair_score(reports[left], reports[right], cosine(vectors[i], vectors[j]))
+            if score > 0.0:
+                scores[(i, j)] = score
+    return [
+        [component[position] for position in group]
+        for group in _average_link(len(component), scores, THRESHOLD)
+    ]
