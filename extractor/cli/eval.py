@@ -109,6 +109,7 @@ def eval_(
             gold_events,
             json_out,
             other=backend or predictions,
+            html=html,
             gate=_EventsGate(
                 check=check,
                 bless=bless,
@@ -159,6 +160,7 @@ def _eval_events(
     gold_events: Path | None,
     json_out: Path | None,
     other: object,
+    html: Path | None,
     gate: _EventsGate,
 ) -> None:
     """`extract eval --events E --gold-events G`: clustering, field and conflict scores; with
@@ -179,9 +181,14 @@ def _eval_events(
         gold_text = gold_events.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{gold_events}: cannot read: {exc}") from None
-    scores = score_events(read_events(events), read_gold_events(gold_text, str(gold_events)))
+    lines = read_events(events)
+    scores = score_events(lines, read_gold_events(gold_text, str(gold_events)))
     if json_out is not None:
         write_whole_file(json_out, json.dumps(scores.as_dict(), indent=2) + "\n")
+    if html is not None:
+        from extractor.events.report_html import write_scores_html
+
+        write_scores_html(scores, lines, html)
     typer.echo(render_terminal(scores), nl=False)
     if not (gate.check or gate.bless):
         return
