@@ -253,12 +253,13 @@ def field_scores(gold: GoldEvent, event: EventLine | None) -> dict[str, object]:
     gold_parties = {_key(name) for name in gold.parties}
     predicted_parties = {_key(party.name) for party in event.parties}
     shared = len(gold_parties & predicted_parties)
-    return {
+    scores: dict[str, object] = {
         "matched_event": event.event_id,
-        "date": float(gold.date is not None and gold.date == event.date.value),
-        "location": float(
-            gold.location is not None
-            and event.location.value is not None
+        "date": None if gold.date is None else float(gold.date == event.date.value),
+        "location": None
+        if gold.location is None
+        else float(
+            event.location.value is not None
             and _key(gold.location) == _key(event.location.value)
         ),
         "parties": PRF(
@@ -277,6 +278,11 @@ def field_scores(gold: GoldEvent, event: EventLine | None) -> dict[str, object]:
             gold.denials, [([d.claim, *_quotes(d.evidence)], d.reported_by) for d in event.denials]
         ),
     }
+    # A field the gold line leaves out is not labelled, so it is not scored (null).
+    for name in ("parties", "treaty_terms", "allegations", "denials"):
+        if name not in gold.model_fields_set:
+            scores[name] = None
+    return scores
 
 
 @dataclass(frozen=True)
@@ -362,11 +368,13 @@ def render_terminal(scores: EventScores) -> str:
         if entry.get("matched_event") is None:
             lines.append(f"  {entry['gold_event']}: no predicted event shares its articles")
             continue
-        parts = [f"date {entry['date']:.0f}", f"location {entry['location']:.0f}"]
+        parts = [
+            f"{name} {entry[name]:.0f}" if isinstance(entry[name], float) else f"{name} -"
+            for name in ("date", "location")
+        ]
         for name in ("parties", "treaty_terms", "allegations", "denials"):
             value = entry[name]
-            if isinstance(value, dict):
-                parts.append(f"{name} f1 {value['f1']:.2f}")
+            parts.append(f"{name} f1 {value['f1']:.2f}" if isinstance(value, dict) else f"{name} -")
         lines.append(f"  {entry['gold_event']} -> {entry['matched_event']}: " + ", ".join(parts))
     if scores.missing:
         lines.append(f"gold articles in no predicted event: {', '.join(scores.missing)}")
