@@ -146,3 +146,22 @@ def test_check_fails_when_an_event_score_falls_below_its_baseline(tmp_path: Path
     dropped = runner.invoke(app, [*common, "--events", str(apart), "--check"])
     assert dropped.exit_code == 1
     assert "regression: conll.f1" in dropped.output
+
+
+def test_fields_a_gold_event_leaves_out_are_not_scored() -> None:
+    (gold,) = read_gold_events(json.dumps({"event_id": "g", "articles": ["a", "b"]}), "g")
+    (fields,) = score_events([_event(["a", "b"], location="Pyongyang")], [gold]).fields
+    assert {k: v for k, v in fields.items() if k not in {"gold_event", "matched_event"}} == {
+        "date": None,
+        "location": None,
+        "parties": None,
+        "treaty_terms": None,
+        "allegations": None,
+        "denials": None,
+    }
+    (labelled,) = read_gold_events(
+        json.dumps({"event_id": "g", "articles": ["a", "b"], "treaty_terms": []}), "g"
+    )
+    (fields,) = score_events([_event(["a", "b"], location="Pyongyang")], [labelled]).fields
+    # Labelled as having no terms: the predicted term is spurious.
+    assert fields["treaty_terms"] == {**fields["treaty_terms"], "precision": 0.0}
