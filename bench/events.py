@@ -7,7 +7,9 @@ a place and wording drawn from a shared vocabulary, so blocks are realistic: man
 parties, and the same parties come back on other days. Each size is grouped and merged in this
 process (`extractor.events.build.build_events` over a run file written first); the time, the
 candidate pairs the blocking let through, and the CoNLL F1 and LEA against the synthetic truth
-are printed and written to ``bench/events-results.json``.
+are printed and written to ``bench/events-results.json``, with the time `extract events --update`
+takes to add the last 1% of the records to an events file of the first 99% (checked to give the
+build's events).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bench.corpus import _STATES
-from extractor.events.build import build_events, read_reports
+from extractor.events.build import build_events, read_reports, update_events, write_events
 from extractor.events.grouping import candidate_pairs
 from extractor.events.scoring import conll, lea
 from extractor.lines import ResultLine
@@ -141,6 +143,18 @@ def measure(records: int, seed: int, folder: Path) -> dict[str, float]:
     result = build_events([run])
     seconds = time.perf_counter() - began
     response = [frozenset(event.articles) for event in result.events]
+    # The same records as an events file of the first 99% updated with the last 1%.
+    cut = records - max(1, records // 100)
+    first, last = folder / f"first-{records}.jsonl", folder / f"last-{records}.jsonl"
+    first.write_text("".join(line.dumps() + "\n" for line in lines[:cut]), "utf-8")
+    last.write_text("".join(line.dumps() + "\n" for line in lines[cut:]), "utf-8")
+    events = folder / f"events-{records}.jsonl"
+    write_events(build_events([first]), events)
+    began = time.perf_counter()
+    updated = update_events(events, [last])
+    update_seconds = time.perf_counter() - began
+    if [e.articles for e in updated.events] != [e.articles for e in result.events]:
+        raise SystemExit(f"{records}: the update's events differ from the build's")
     return {
         "records": records,
         "events": len(result.events),
@@ -149,6 +163,7 @@ def measure(records: int, seed: int, folder: Path) -> dict[str, float]:
         "all_pairs": records * (records - 1) // 2,
         "seconds": round(seconds, 2),
         "ms_per_record": round(1000 * seconds / records, 3),
+        "update_1pct_seconds": round(update_seconds, 2),
         "conll_f1": round(conll(truth, response), 4),
         "lea_f1": round(lea(truth, response).f1, 4),
     }
@@ -169,7 +184,8 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"{row['records']:>6} records  {row['seconds']:>7.2f} s  "
                 f"{row['ms_per_record']:>6.3f} ms/record  {row['candidate_pairs']:>8} pairs "
-                f"(of {row['all_pairs']})  CoNLL {row['conll_f1']:.3f}  LEA {row['lea_f1']:.3f}",
+                f"(of {row['all_pairs']})  CoNLL {row['conll_f1']:.3f}  LEA {row['lea_f1']:.3f}  "
+                f"update +1% {row['update_1pct_seconds']:.2f} s",
                 flush=True,
             )
     args.results.write_text(json.dumps(rows, indent=2) + "\n", "utf-8")

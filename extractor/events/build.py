@@ -104,11 +104,10 @@ def update_events(events_path: Path, paths: Sequence[Path]) -> EventsRun:
     duplicates += [report.article for report in new_reports if report.article in known]
     reports = old_reports + fresh
     position = {report.article: index for index, report in enumerate(reports)}
-    pairs = linked_pairs(reports)
     first_new = len(old_reports)
     placed: list[tuple[int, EventLine]] = []
     touched: set[int] = set()
-    for component in components(len(reports), pairs):
+    for component, pairs in components(len(reports), linked_pairs(reports)):
         if component[-1] < first_new:
             continue
         touched.update(component)

@@ -225,9 +225,8 @@ def group_reports(reports: Sequence[Report], grouping: Grouping = "scored") -> l
             for j in range(i + 1, len(reports))
         }
         return _average_link(len(reports), scores, TEXT_THRESHOLD)
-    pairs = linked_pairs(reports)
     clusters: list[list[int]] = []
-    for component in components(len(reports), pairs):
+    for component, pairs in components(len(reports), linked_pairs(reports)):
         clusters.extend(group_component(reports, component, pairs))
     return sorted(clusters, key=lambda group: group[0])
 
@@ -239,8 +238,12 @@ def linked_pairs(reports: Sequence[Report]) -> set[tuple[int, int]]:
     }
 
 
-def components(count: int, pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
-    """The connected components of the pair graph, each sorted, ordered by first index."""
+def components(
+    count: int, pairs: Iterable[tuple[int, int]]
+) -> list[tuple[list[int], list[tuple[int, int]]]]:
+    """The connected components of the pair graph, each sorted and with its own pairs, ordered
+    by first index."""
+    pairs = sorted(pairs)
     parent = list(range(count))
 
     def root(index: int) -> int:
@@ -254,13 +257,16 @@ def components(count: int, pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
         if a != b:
             parent[max(a, b)] = min(a, b)
     groups: dict[int, list[int]] = defaultdict(list)
+    edges: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for index in range(count):
         groups[root(index)].append(index)
-    return sorted(groups.values(), key=lambda group: group[0])
+    for pair in pairs:
+        edges[root(pair[0])].append(pair)
+    return [(groups[key], edges[key]) for key in sorted(groups, key=lambda key: groups[key][0])]
 
 
 def group_component(
-    reports: Sequence[Report], component: Sequence[int], pairs: set[tuple[int, int]]
+    reports: Sequence[Report], component: Sequence[int], pairs: Iterable[tuple[int, int]]
 ) -> list[list[int]]:
     """The events of one component. Its TF-IDF is its own reports', so its events depend on
     nothing outside it: adding records elsewhere (`extract events --update`) leaves it as is."""
@@ -268,11 +274,10 @@ def group_component(
     local = {index: position for position, index in enumerate(component)}
     scores: dict[tuple[int, int], float] = {}
     for left, right in pairs:
-        if left in local and right in local:
-            i, j = local[left], local[right]
-            score = pair_score(reports[left], reports[right], cosine(vectors[i], vectors[j]))
-            if score > 0.0:
-                scores[(i, j)] = score
+        i, j = local[left], local[right]
+        score = pair_score(reports[left], reports[right], cosine(vectors[i], vectors[j]))
+        if score > 0.0:
+            scores[(i, j)] = score
     return [
         [component[position] for position in group]
         for group in _average_link(len(component), scores, THRESHOLD)
