@@ -62,7 +62,12 @@ def _pages(tmp_path: Path) -> tuple[Path, Path, Path]:
     )
     run = _write(tmp_path / "run.jsonl", [*_signing_reports(), moscow])
     events, view = tmp_path / "events.jsonl", tmp_path / "events.html"
-    done = runner.invoke(app, ["events", str(run), "--out", str(events), "--html", str(view)])
+    # The first article's text, where its record's term quote sits at the offsets it gives.
+    articles = tmp_path / "articles.jsonl"
+    text = "mutual assistance in case of aggression, the treaty says, signed in Pyongyang."
+    articles.write_text(json.dumps({"id": "a1", "text": text}) + "\n", "utf-8")
+    args = ["events", str(run), "--out", str(events), "--html", str(view)]
+    done = runner.invoke(app, [*args, "--articles", str(articles)])
     assert done.exit_code == 0, done.output
     gold = tmp_path / "gold.jsonl"
     gold.write_text(
@@ -92,6 +97,18 @@ def test_event_view_has_a_column_per_source_and_marks_the_disagreement(tmp_path:
     assert len(conflict) == 2 and all(text.startswith("Moscow") for text in conflict)
     assert any(text.startswith("Pyongyang") for text in agree)
     assert "Moscow" in parsed.marks and "mutual assistance in case of aggression" in parsed.marks
+    _assert_article_marked(page)
+
+
+def _assert_article_marked(page: str) -> None:
+    # Only the article whose text was given is shown, its term's evidence marked in it.
+    shown = re.findall(r"<details class=.article. data-article=.(\w+).", page)
+    assert shown == ["a1"]
+    article = page[page.index("<details") : page.index("</details>")]
+    term = re.search(r"<mark class=.pred. title=.([^'\"]*).>([^<]*)</mark>", article)
+    assert term is not None
+    assert "term: mutual assistance in case of aggression" in term.group(1)
+    assert "mutual assistance in case of aggression".startswith(term.group(2))
 
 
 def test_eval_events_html_shows_the_same_numbers_as_the_json(tmp_path: Path) -> None:
@@ -120,3 +137,5 @@ def test_event_view_renders_in_headless_chromium(tmp_path: Path) -> None:
         assert len(parsed.heads) == 4
         assert sum(kind == "conflict" for kind, _ in parsed.cells) == 2
         assert "mutual assistance in case of aggression" in parsed.marks
+        if page == view:
+            _assert_article_marked(done.stdout)

@@ -28,6 +28,14 @@ def events(
         Path | None,
         typer.Option("--html", help="Also write a page per event: a column per source."),
     ] = None,
+    articles: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--articles",
+            help="With --html: the runs' articles (files or folders, as given to `extract run`); "
+            "each is shown with its evidence marked.",
+        ),
+    ] = None,
     grouping: Annotated[
         str,
         typer.Option(
@@ -59,10 +67,21 @@ def events(
     if html is not None:
         from extractor.events.report_html import write_events_html
 
-        write_events_html(result.events, html)
+        write_events_html(result.events, html, _article_texts(articles or []))
     typer.echo(
         f"{added} into {len(result.events)} events in {out}; "
         f"{result.error_lines} error lines and {len(result.duplicates)} repeated article ids "
         "left out",
         err=True,
     )
+
+
+def _article_texts(paths: list[Path]) -> dict[str, str]:
+    """The text of every article `paths` hold, by id (unreadable inputs are skipped)."""
+    from extractor.articles import Article
+    from extractor.inputs import read_articles
+
+    if not paths:
+        return {}
+    _, reader = read_articles([str(path) for path in paths])
+    return {item.id: item.text for item in reader if isinstance(item, Article)}

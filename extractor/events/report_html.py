@@ -5,10 +5,12 @@ conflicts marked. Inline CSS only; no scripts, no external assets. Also the page
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 
+from extractor.evaluation.article_scores import Highlight
+from extractor.evaluation.report_html import mark_text
 from extractor.events.model import ChosenValue, EventLine, SourceEvidence
 from extractor.events.scoring import EventScores
 from extractor.output_file import write_whole_file
@@ -28,6 +30,8 @@ td.conflict { background: #fde2e2; }
 td.silent { color: #999; }
 mark { background: #ffe58a; }
 mark.unverified { background: #eee; text-decoration: underline dotted; }
+.text { white-space: pre-wrap; background: #fcfcfc; border: 1px solid #ddd; padding: .75em; }
+.text mark.pred { background: #ffe58a; }
 q { font-style: italic; }
 .conflicts { color: #b00; font-weight: 600; }
 .legend span { padding: 0 .5em; margin-right: .5em; }
@@ -91,8 +95,40 @@ def _item_row(name: str, reported_by: Sequence[str], evidence: Sequence[SourceEv
     return f"<tr><th class='fact'>{escape(name)}</th>{''.join(cells)}</tr>"
 
 
-def render_event(event: EventLine) -> str:
-    """One event's section: its facts, a column per source, a row per fact."""
+def _spans(event: EventLine) -> dict[str, list[Highlight]]:
+    """Every located evidence span of the event, by article, labelled with its fact."""
+    facts: list[tuple[str, Sequence[SourceEvidence]]] = [
+        ("date", event.date.evidence),
+        ("location", event.location.evidence),
+        *((f"term: {t.statement}", t.evidence) for t in event.treaty_terms),
+        *((f"allegation: {a.claim}", a.evidence) for a in event.allegations),
+        *((f"denial: {d.claim}", d.evidence) for d in event.denials),
+    ]
+    spans: dict[str, list[Highlight]] = {}
+    for label, evidence in facts:
+        for item in evidence:
+            if item.verified and item.start is not None and item.end is not None:
+                spans.setdefault(item.article, []).append(
+                    Highlight(item.start, item.end, "pred", label)
+                )
+    return spans
+
+
+def _articles(event: EventLine, texts: Mapping[str, str]) -> str:
+    spans = _spans(event)
+    return "".join(
+        f"<details class='article' data-article='{escape(s.article)}'><summary>"
+        f"{escape(s.outlet or s.article)}: the article with its evidence marked</summary>"
+        f"<div class='text'>{mark_text(texts[s.article], spans.get(s.article, []))}</div>"
+        "</details>"
+        for s in event.sources
+        if s.article in texts
+    )
+
+
+def render_event(event: EventLine, texts: Mapping[str, str] | None = None) -> str:
+    """One event's section: its facts, a column per source, a row per fact; and, for the
+    articles whose `texts` are given, each article with its evidence marked."""
     sources = [source.article for source in event.sources]
     conflicting = {conflict.field for conflict in event.conflicts}
     head = "".join(
@@ -135,13 +171,18 @@ def render_event(event: EventLine) -> str:
         f"{escape(event.event_type)} · {len(event.sources)} sources</p>"
         f"<p>{escape(event.summary)}</p>{disagreements}"
         f"<table class='sources'><tr><th class='fact'>fact</th>{head}</tr>{''.join(rows)}"
-        "</table></section>"
+        f"</table>{_articles(event, texts or {})}</section>"
     )
 
 
-def render_events_page(events: Sequence[EventLine], title: str = "Events", intro: str = "") -> str:
+def render_events_page(
+    events: Sequence[EventLine],
+    title: str = "Events",
+    intro: str = "",
+    texts: Mapping[str, str] | None = None,
+) -> str:
     """The whole page: every event's section after an optional introduction (HTML)."""
-    body = "".join(render_event(event) for event in events)
+    body = "".join(render_event(event, texts) for event in events)
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
@@ -149,9 +190,12 @@ def render_events_page(events: Sequence[EventLine], title: str = "Events", intro
     )
 
 
-def write_events_html(events: Sequence[EventLine], path: Path) -> None:
-    """Write the events' page whole (`write_whole_file`). Raises `OutputError`."""
-    write_whole_file(path, render_events_page(events))
+def write_events_html(
+    events: Sequence[EventLine], path: Path, texts: Mapping[str, str] | None = None
+) -> None:
+    """Write the events' page whole (`write_whole_file`), marking evidence in the articles
+    whose `texts` (by article id) are given. Raises `OutputError`."""
+    write_whole_file(path, render_events_page(events, texts=texts))
 
 
 def _number(value: object) -> str:
