@@ -1,8 +1,9 @@
 """The offline backend on accusation, denial and agreement constructions common in news copy,
 in short texts written for these tests: sides accusing each other, an outlet reporting in its
 own name or only passing on another's accusation, victims of a passive act, "ruled out", and
-terms stated as what an agreement will do, "under the terms of", "agreed on", and contracting
-sides the gazetteer does not know."""
+terms stated as what an agreement will do, "under the terms of", "agreed on", contracting
+sides the gazetteer does not know, and names that go on past a shorter name ("The South
+Sudanese government" is not "the South")."""
 
 from __future__ import annotations
 
@@ -106,3 +107,14 @@ def test_contracting_sides_unknown_to_the_gazetteer_agree_terms() -> None:
     )
     statements = [t.statement for t in extract(text).treaty_terms]
     assert any(s.startswith("pay penalties") for s in statements), statements
+
+
+def test_a_longer_name_is_not_read_as_its_first_words() -> None:
+    text = (
+        "The South Sudanese government and rebels agreed on a ceasefire on Friday. The "
+        "Democratic People's Republic of Korea (DPRK) should abandon all nuclear programmes, "
+        "the statement said. Reporters told Agence France-Presse the talks went well."
+    )
+    names = {p.name for p in extract(text).parties}
+    assert "South Sudan" in names
+    assert not names & {"South Korea", "Sudan", "France"}, names

@@ -30,7 +30,7 @@ HONORIFICS = words("mr mrs ms miss dr sir dame mr. mrs. ms. dr.")
 INSTITUTION_WORDS = words(
     "university institute center centre square school college foundation museum airport street "
     "hospital times post news agency press journal herald radio television tv broadcasting "
-    "studies council"
+    "studies council agence presse"
 )
 NAME_PARTICLES = words("bin al el de da di van von der le la du ibn abu")
 

@@ -66,11 +66,21 @@ class _Words:
 
 def _window_ok(words: _Words, lo: int, hi: int) -> bool:
     for k in range(lo, hi + 1):
-        if words.space[k] or words.text[k] in ("'s", "'"):
+        # "Russia's" is not part of a name, but "Democratic People's Republic of Korea" is.
+        if words.space[k] or (words.text[k] in ("'s", "'") and k in (lo, hi)):
             return False
         if words.punct[k] and words.text[k] not in ("-", ".", "&") and k not in (lo, hi):
             return False
     return not words.punct[lo] and not words.punct[hi]
+
+
+def _name_goes_on(words: _Words, j: int, kind: str) -> bool:
+    """Whether a capitalised word continues the name after token `j` (in the body, where
+    capitals mark names; a headline's Title Case does not)."""
+    after = j + 1
+    if kind != "body" or after >= len(words.text) or words.space[after]:
+        return False
+    return words.text[after][:1].isupper() and not words.punct[after]
 
 
 def _inside_institution(doc: Any, lo: int, hi: int, sentence_kind: str) -> bool:
@@ -122,6 +132,10 @@ def scan_gazetteer(article: ParsedArticle, sentence: Sentence) -> list[Mention]:
                     continue
                 if hit.form.lower().startswith("the ") != (word == "the"):
                     # "the North" is North Korea and a bare "North" is not; "the US" is "US".
+                    hit = None
+                    continue
+                if word == "the" and _name_goes_on(words, j, sentence.kind):
+                    # "The South Sudanese government", "the West Bank": a longer name.
                     hit = None
                     continue
                 if _inside_institution(doc, base + i, base + j, sentence.kind):
