@@ -495,6 +495,8 @@ def test_1000_articles_submit_kill_9_collect_kill_9_nothing_lost_nothing_twice(
         assert len(set(uploads)) == len(uploads) == 5
         (follow_up,) = [s for s in state if s["round"] == 1]
         assert follow_up["requests"] == 4
+        counts = json.loads((tmp_path / "summary.json").read_text())["batch"]
+        assert counts["follow_up_batches"] == 1 and counts["reasks_sent"] == 4
         usages = [line["record"]["provenance"]["usage"] for line in lines]
         reasked = [
             line["article"] for line, usage in zip(lines, usages, strict=True) if usage["reasks"]
@@ -565,3 +567,32 @@ def test_the_price_table_has_a_batch_column(tmp_path: Path) -> None:
     for model, price in PriceTable.load().prices.items():  # the bundled table: half price
         assert price.batch_input == pytest.approx(price.input / 2), model
         assert price.batch_output == pytest.approx(price.output / 2), model
+
+
+def test_an_upload_or_a_batch_a_crash_hid_is_found_not_made_twice(
+    tmp_path: Path, api: FakeBatchAPI
+) -> None:
+    """The two windows a kill can hide a call's result in: after an upload was sent and before
+    its file id was saved, and after a create was sent and before its batch id was saved."""
+    corpus = tmp_path / "corpus.jsonl"
+    make_corpus(corpus, 4)
+    out = tmp_path / "run.jsonl"
+    submit(api, corpus, out, "--max-requests-per-file", "2")
+    state_file = out.with_name(out.name + ".batch.json")
+    state = json.loads(state_file.read_text())
+    first, second = state["shards"]
+    # As if killed inside the calls: the state says they started, and holds no ids.
+    first.update(input_file_id=None, batch_id=None, status=None)
+    second.update(batch_id=None, status=None)
+    state_file.write_text(json.dumps(state))
+    uploads, batches = len(api.files), len(api.batches)
+    submit(api, corpus, out, "--max-requests-per-file", "2")
+    assert (len(api.files), len(api.batches)) == (uploads, batches)
+    found = json.loads(state_file.read_text())["shards"]
+    assert sorted(s["batch_id"] for s in found) == sorted(api.batches)
+    # Not started: the calls are made (once).
+    state = json.loads(state_file.read_text())
+    state["shards"][1].update(create_started=False, batch_id=None, status=None)
+    state_file.write_text(json.dumps(state))
+    submit(api, corpus, out, "--max-requests-per-file", "2")
+    assert len(api.batches) == batches + 1

@@ -302,7 +302,8 @@ class CollectOptions:
 
 @dataclass
 class CollectReport:
-    """What collect did beside the output lines (the run summary has those)."""
+    """What the batch run did beside the output lines (the run summary has those): every
+    batch and follow-up of the run so far, by any collect."""
 
     batches: int = 0
     follow_up_batches: int = 0
@@ -357,9 +358,11 @@ def collect(
         report = CollectReport()
         with _Provider(settings) as provider:
             book = _wait_for_answers(
-                files, state, settings, backend, provider, options, report, say, sleep, clock
+                files, state, settings, backend, provider, options, say, sleep, clock
             )
         report.batches = sum(1 for s in state.shards if not s.file_only)
+        report.follow_up_batches = len({s.round for s in state.shards if s.round > 0})
+        report.reasks_sent, report.resubmitted = state.reasks_sent, state.resubmitted
         report.malformed_output_lines = book.malformed
         if book.malformed:
             say(f"extract batch: {book.malformed} output lines were not Batch API lines (skipped)")
@@ -393,7 +396,6 @@ def _wait_for_answers(
     backend: OpenAIBackend,
     provider: _Provider,
     options: CollectOptions,
-    report: CollectReport,
     say: Say,
     sleep: Callable[[float], None],
     clock: Callable[[], float],
@@ -432,10 +434,9 @@ def _wait_for_answers(
         round_ = max(s.round for s in state.shards) + 1
         target = files.folder / f"follow-up-{round_}.jsonl" if file_only else None
         added = _add_shards(files, state, iter(to_send), round_, options.limits, file_only=target)
+        state.reasks_sent += reasks
+        state.resubmitted += resubmits
         files.save(state)
-        report.follow_up_batches += 1
-        report.reasks_sent += reasks
-        report.resubmitted += resubmits
         say(
             f"extract batch: follow-up {round_}: {reasks} re-asks and {resubmits} resubmitted "
             f"requests in {len(added)} request file(s)"

@@ -84,6 +84,10 @@ class BatchState(BaseModel):
     shards: list[Shard] = Field(default_factory=list)
     #: Output files given to collect (``--from-file``), absolute.
     from_files: list[str] = Field(default_factory=list)
+    #: Requests sent in follow-up batches: re-asks, and requests resubmitted because no batch
+    #: ran them.
+    reasks_sent: int = 0
+    resubmitted: int = 0
 
 
 class StateFiles:
