@@ -5,5 +5,6 @@ run sends, written as Batch API lines, submitted, polled and collected into the 
     state     the state file beside ``--out``: every shard, its file and batch ids
     provider  the Files and Batches endpoints, through the official openai SDK
     replay    an article's exchange with the model replayed against the batches' answers
-    jobs      `submit`, `status` and `collect`, crash-safe at every step
+    submit    ``extract batch submit``, crash-safe at every step (and what collect shares)
+    collect   ``extract batch status`` and ``collect``, crash-safe at every step
 """

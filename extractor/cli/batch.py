@@ -1,5 +1,6 @@
 """`extract batch submit | status | collect`: a run through a provider's Batch API (or vLLM's
-`run-batch`). Options only: the work is `extractor.batch.jobs` (imported when a command runs)."""
+`run-batch`). Options only: the work is `extractor.batch.submit` and `extractor.batch.collect`
+(imported when a command runs)."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def submit(
     write them in files within the provider's limits, upload them and create the batches; the
     batch ids are in OUT.batch.json before anything polls. Run again after a crash: only what
     was not sent is sent. Exit codes as for every command (2: usage or configuration)."""
-    from extractor.batch import jobs
+    from extractor.batch import submit as batch_submit
 
     settings = Settings.resolve(
         config=config,
@@ -92,8 +93,8 @@ def submit(
         max_chars=max_chars,
         recursive=recursive,
     )
-    limits = jobs.Limits(max_requests=max_requests_per_file, max_bytes=max_file_bytes)
-    jobs.submit(
+    limits = batch_submit.Limits(max_requests=max_requests_per_file, max_bytes=max_file_bytes)
+    batch_submit.submit(
         paths,
         Path(out),
         settings,
@@ -110,11 +111,11 @@ def status(
     config: Annotated[Path | None, typer.Option(help="TOML config file.")] = None,
 ) -> None:
     """Poll every unfinished batch once and print one line per batch: id, status, requests."""
-    from extractor.batch import jobs
+    from extractor.batch import collect as batch_collect
     from extractor.batch.state import StateFiles
 
-    state = jobs.status(Path(out), config=config)
-    for line in jobs.describe(state, StateFiles(Path(out))):
+    state = batch_collect.status(Path(out), config=config)
+    for line in batch_collect.describe(state, StateFiles(Path(out))):
         typer.echo(line)
 
 
@@ -177,11 +178,12 @@ def collect(
     article has its answer write OUT: one line per article, as `extract run` writes it, resumed
     if it exists. Exit codes: those of `extract run` (0, 1, 2, 70, 74), and 75 when a batch is
     not finished (or a --file-only request file waits to be run): collect again later."""
-    from extractor.batch import jobs
+    from extractor.batch import collect as batch_collect
+    from extractor.batch.submit import Limits
 
     if unfinished not in ("resubmit", "error"):
         raise ConfigError(f"--unfinished must be resubmit or error, not {unfinished!r}")
-    options = jobs.CollectOptions(
+    options = batch_collect.CollectOptions(
         wait=wait,
         poll_interval=poll_interval,
         max_poll_interval=max(max_poll_interval, poll_interval),
@@ -189,9 +191,9 @@ def collect(
         unfinished=unfinished,
         reask_live=reask_live,
         from_files=list(from_file or []),
-        limits=jobs.Limits(max_requests=max_requests_per_file, max_bytes=max_file_bytes),
+        limits=Limits(max_requests=max_requests_per_file, max_bytes=max_file_bytes),
     )
-    report = jobs.collect(
+    report = batch_collect.collect(
         Path(out), options, config=config, prices=prices, concurrency=concurrency, say=say
     )
     summary = report.summary

@@ -1,241 +1,45 @@
-"""``extract batch submit``, ``status`` and ``collect``: crash-safe at every step.
+"""``extract batch status`` and ``collect``: poll (backoff) -> download the output and error
+files -> replay every article against the answers -> one follow-up batch of what is missing
+(re-asks; requests an expired, cancelled or failed batch never ran, resubmitted once) -> ... ->
+when nothing is missing, `extract run`'s loop writes the output with `BatchAnswers`.
 
-    submit:  articles -> request lines (the live run's bodies) -> request files within the
-             provider's limits -> state file -> upload -> batch (ids in the state first)
-    collect: poll (backoff) -> download output and error files -> replay every article against
-             the answers -> one follow-up batch of what is missing (re-asks; requests an
-             expired or cancelled batch never ran, resubmitted once) -> ... -> when nothing is
-             missing, `extract run`'s loop writes the output with `BatchAnswers`
-
-Killed at any point (kill -9) and run again, each command picks up from the state file (see
-`extractor.batch.state`): no upload or batch is made twice, and the output is written by the
-same resumable loop as ``extract run``, so no article is lost or written twice.
+Killed at any point and run again, collect picks up from the state file: downloads are redone,
+follow-up batches found in it are not sent again, and the output is written by the same
+resumable loop as ``extract run``, so no article is lost or written twice.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import json
 import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from extractor.backends.base import Extraction
-from extractor.backends.llm.backend import PLACEHOLDER_KEY, OpenAIBackend
-from extractor.backends.llm.config import OpenAIConfig
-from extractor.batch.lines import (
-    MAX_FILE_BYTES,
-    MAX_REQUESTS_PER_FILE,
-    request_line,
-    shard_lines,
-)
-from extractor.batch.provider import BatchProvider, record_batch
+from extractor.backends.llm.backend import OpenAIBackend
+from extractor.batch.lines import request_line
 from extractor.batch.replay import AnswerBook, BatchAnswers, Missing, Spent, replay
 from extractor.batch.state import ANSWERED, WRITTEN, BatchState, Shard, StateFiles
+from extractor.batch.submit import (
+    Limits,
+    Provider,
+    Say,
+    add_shards,
+    articles,
+    live_backend,
+    send,
+    settings_for,
+)
 from extractor.errors import BatchPending, ConfigError, ExtractorError, OutputLocked
-from extractor.inputs import ArticleReader, BadInput, discover
 from extractor.pipeline import article_chunks
 from extractor.settings import Settings
 from extractor.summary import RunSummary
 from extractor.usage import PriceTable
 
-#: The settings that shape the requests: stored at submit, given back to collect as flags.
-REQUEST_SETTINGS = (
-    "model",
-    "base_url",
-    "preset",
-    "output_mode",
-    "max_output_tokens",
-    "max_reasks",
-    "max_unverified",
-    "context_chars",
-    "prompts_dir",
-    "max_chars",
-    "recursive",
-)
 #: A request no batch answered (expired, cancelled, failed) is sent this many times at most.
 MAX_SUBMISSIONS = 2
-
-Say = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Per request file (OpenAI's: 50,000 requests, 200 MB)."""
-
-    max_requests: int = MAX_REQUESTS_PER_FILE
-    max_bytes: int = MAX_FILE_BYTES
-
-
-# ---------------------------------------------------------------------- submit
-
-
-def submit(
-    paths: list[str],
-    out: Path,
-    settings: Settings,
-    *,
-    file_only: Path | None = None,
-    limits: Limits = Limits(),
-    completion_window: str = "24h",
-    say: Say = print,
-) -> BatchState:
-    """Write the request files for `paths` and (unless `file_only`) upload them and create their
-    batches; the ids go to the state file beside `out` before anything polls. Run again on a
-    state that exists, it sends only what was not sent."""
-    if "-" in paths:
-        raise ConfigError("extract batch reads its inputs again at collect: name files, not -")
-    files = StateFiles(out)
-    files.lock()
-    try:
-        backend = _live_backend(settings)
-        if files.exists():
-            state = files.load()
-            inputs = [os.path.abspath(p) for p in paths]
-            if state.inputs != inputs or state.fingerprint != backend.fingerprint():
-                raise ConfigError(
-                    f"{files.path} holds a batch run of other inputs or settings; collect it, or "
-                    "submit with another --out"
-                )
-            say(f"extract batch: {files.path} exists; sending what was not sent")
-        else:
-            state = BatchState(
-                inputs=[os.path.abspath(p) for p in paths],
-                settings=_request_settings(settings),
-                fingerprint=backend.fingerprint(),
-                completion_window=completion_window,
-            )
-            lines = _first_requests(state, settings, backend)
-            written = _add_shards(files, state, lines, 0, limits, file_only=file_only)
-            if not written:
-                raise ConfigError("no articles to submit (every input is an error line)")
-            files.save(state)
-        if file_only is None:
-            with _Provider(settings) as provider:
-                _send(files, state, provider, say)
-        for shard in state.shards:
-            if shard.file_only:
-                say(f"extract batch: {shard.requests} requests written to {files.file(shard.file)}")
-        requests = sum(s.requests for s in state.shards)
-        then = f"extract batch collect --out {out}"
-        if file_only is not None:
-            run = f"vllm run-batch -i {file_only} -o OUTPUT --model MODEL"
-            then = f"run it ({run}), then {then} --from-file OUTPUT"
-        say(
-            f"extract batch: {requests} requests in {len(state.shards)} file(s); state in "
-            f"{files.path}; then: {then}"
-        )
-        return state
-    finally:
-        files.unlock()
-
-
-def _first_requests(state: BatchState, settings: Settings, backend: OpenAIBackend) -> Iterator[str]:
-    """One request line per chunk of every article, each request once."""
-    seen: set[str] = set()
-    for article in _articles(state, settings):
-        for _start, _end, chunk in article_chunks(article, backend.context_chars):
-            ident, line = request_line(backend.conversation(chunk).body())
-            if ident not in seen:
-                seen.add(ident)
-                yield line
-
-
-def _articles(state: BatchState, settings: Settings) -> Iterator[Any]:
-    discovery = discover(state.inputs, recursive=settings.recursive)
-    if not discovery.has_sources:
-        details = "; ".join(discovery.missing) or "only non-article files"
-        raise ConfigError(f"no articles found ({details})")
-    for item in ArticleReader(discovery, max_chars=settings.max_chars):
-        if not isinstance(item, BadInput):
-            yield item
-
-
-def _add_shards(
-    files: StateFiles,
-    state: BatchState,
-    lines: Iterator[str],
-    round_: int,
-    limits: Limits,
-    *,
-    file_only: Path | None = None,
-) -> list[Shard]:
-    """Write `lines` into request files (one file with `file_only`) and list them in `state`."""
-    if file_only is not None:
-        limits = Limits(max_requests=2**62, max_bytes=2**62)
-    added: list[Shard] = []
-    for number, shard_data in enumerate(shard_lines(lines, **vars(limits))):
-        data = b"".join(shard_data)
-        if file_only is not None:
-            name = os.path.abspath(file_only)
-            files.write_file(name, data)
-        else:
-            name = f"requests-{round_}-{number:03d}.jsonl"
-            files.write_file(name, data)
-        shard = Shard(
-            file=name,
-            round=round_,
-            requests=len(shard_data),
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            file_only=file_only is not None,
-            status=WRITTEN if file_only is not None else None,
-        )
-        added.append(shard)
-    state.shards.extend(added)
-    return added
-
-
-def _send(files: StateFiles, state: BatchState, provider: _Provider, say: Say) -> None:
-    """Upload and create every shard's batch not created yet; the state is saved before each
-    call, so a crash in between is found again, not repeated."""
-    for shard in state.shards:
-        if shard.file_only or shard.batch_id is not None:
-            continue
-        api = provider.api
-        if shard.input_file_id is None:
-            found = api.find_upload(shard.upload_name, shard.size) if shard.upload_started else None
-            if found is None:
-                shard.upload_started = True
-                files.save(state)
-                found = api.upload(files.file(shard.file), shard.upload_name)
-            shard.input_file_id = found
-            files.save(state)
-        batch = api.find_batch(shard.input_file_id) if shard.create_started else None
-        if batch is None:
-            shard.create_started = True
-            files.save(state)
-            metadata = {"extractor_requests": shard.upload_name}
-            batch = api.create(shard.input_file_id, state.completion_window, metadata)
-        record_batch(shard, batch)
-        files.save(state)
-        say(f"extract batch: batch {shard.batch_id} ({shard.status}): {shard.requests} requests")
-
-
-class _Provider:
-    """The provider, connected on first use (a file-only run never connects)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._api: BatchProvider | None = None
-
-    @property
-    def api(self) -> BatchProvider:
-        if self._api is None:
-            self._api = BatchProvider.from_settings(self.settings)
-        return self._api
-
-    def __enter__(self) -> _Provider:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._api is not None:
-            self._api.close()
-
 
 # ---------------------------------------------------------------------- status
 
@@ -253,7 +57,7 @@ def status(out: Path, *, refresh: bool = True, config: Path | None = None) -> Ba
         try:
             state = files.load()
             settings = settings_for(state, config=config)
-            with _Provider(settings) as provider:
+            with Provider(settings) as provider:
                 moved = [
                     provider.api.refresh(shard)
                     for shard in state.shards
@@ -297,7 +101,7 @@ class CollectOptions:
     unfinished: str = "resubmit"
     reask_live: bool = False
     from_files: list[Path] = field(default_factory=list)
-    limits: Limits = Limits()
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass
@@ -323,13 +127,6 @@ class CollectReport:
         }
 
 
-def settings_for(state: BatchState, **flags: Any) -> Settings:
-    """The settings the requests were built with, as flags, plus collect's own."""
-    stored = {k: v for k, v in state.settings.items() if v is not None}
-    given = {k: v for k, v in flags.items() if v is not None}
-    return Settings.resolve(backend="openai", **stored, **given)
-
-
 def collect(
     out: Path,
     options: CollectOptions,
@@ -348,7 +145,7 @@ def collect(
     try:
         state = files.load()
         settings = settings_for(state, config=config, prices=prices, concurrency=concurrency)
-        backend = _live_backend(settings)
+        backend = live_backend(settings)
         if backend.fingerprint() != state.fingerprint:
             raise ConfigError(
                 f"the prompt or the request settings changed since submit ({files.path}); "
@@ -356,7 +153,7 @@ def collect(
             )
         _take_output_files(files, state, options.from_files)
         report = CollectReport()
-        with _Provider(settings) as provider:
+        with Provider(settings) as provider:
             book = _wait_for_answers(
                 files, state, settings, backend, provider, options, say, sleep, clock
             )
@@ -394,7 +191,7 @@ def _wait_for_answers(
     state: BatchState,
     settings: Settings,
     backend: OpenAIBackend,
-    provider: _Provider,
+    provider: Provider,
     options: CollectOptions,
     say: Say,
     sleep: Callable[[float], None],
@@ -403,7 +200,7 @@ def _wait_for_answers(
     deadline = None if options.timeout is None else clock() + options.timeout
     interval = options.poll_interval
     while True:
-        _send(files, state, provider, say)
+        send(files, state, provider, say)
         for shard in state.shards:
             if not shard.file_only and not shard.finished and provider.api.refresh(shard):
                 files.save(state)
@@ -433,7 +230,7 @@ def _wait_for_answers(
         file_only = any(s.file_only for s in state.shards if s.round == 0)
         round_ = max(s.round for s in state.shards) + 1
         target = files.folder / f"follow-up-{round_}.jsonl" if file_only else None
-        added = _add_shards(files, state, iter(to_send), round_, options.limits, file_only=target)
+        added = add_shards(files, state, iter(to_send), round_, options.limits, file_only=target)
         state.reasks_sent += reasks
         state.resubmitted += resubmits
         files.save(state)
@@ -444,7 +241,7 @@ def _wait_for_answers(
         interval = options.poll_interval
 
 
-def _download(files: StateFiles, state: BatchState, shard: Shard, provider: _Provider) -> None:
+def _download(files: StateFiles, state: BatchState, shard: Shard, provider: Provider) -> None:
     names = []
     for kind, file_id in (("output", shard.output_file_id), ("errors", shard.error_file_id)):
         if file_id:
@@ -498,7 +295,7 @@ def _missing(
     resubmissions' counts."""
     lines: dict[str, str] = {}
     reasks = resubmits = 0
-    for article in _articles(state, settings):
+    for article in articles(state, settings):
         for _start, _end, chunk in article_chunks(article, backend.context_chars):
             try:
                 outcome = replay(backend, chunk, book, Spent())
@@ -546,21 +343,3 @@ def _write(
         backend.close()
     summary.live_cost_usd = None if answers.live_cost is None else round(answers.live_cost, 6)
     return summary
-
-
-def _live_backend(settings: Settings) -> OpenAIBackend:
-    """The backend whose requests the batches carry. Building request lines needs no key (a
-    file for vLLM, say): the provider asks for one when it is called."""
-    config = OpenAIConfig.from_settings(settings)
-    if not config.api_key:
-        config = dataclasses.replace(config, api_key=PLACEHOLDER_KEY)
-    return OpenAIBackend(config)
-
-
-def _request_settings(settings: Settings) -> dict[str, Any]:
-    stored: dict[str, Any] = {}
-    for name in REQUEST_SETTINGS:
-        value = getattr(settings, name)
-        if value is not None:
-            stored[name] = str(value) if isinstance(value, Path) else value
-    return stored
