@@ -44,14 +44,16 @@ test: install browser lint
 	$(BIN)/extract eval --backend offline --articles evals/real/heldout --gold evals/real/heldout/gold --check
 	$(MAKE) --no-print-directory events-gate
 
-## events-gate: the offline run of the seeds and of evals/events/real/, grouped into events and
+## events-gate: a fresh offline run (no resume, no cache: the backend's code may have changed)
+## of the seeds and of evals/events/real/, grouped into events and
 ## scored against their gold events; fails when a clustering or conflict score fell below
 ## evals/events/baseline.json (offline@events-seeds, offline@events-real)
 events-gate: install
 	@mkdir -p out
 	@for set in seeds real; do \
 	  if [ $$set = seeds ]; then src=seeds; else src=evals/events/$$set; fi; \
-	  $(BIN)/extract run $$src --out out/events-$$set-run.jsonl 2>/dev/null && \
+	  rm -f out/events-$$set-run.jsonl; \
+	  $(BIN)/extract run $$src --no-cache --out out/events-$$set-run.jsonl 2>/dev/null && \
 	  $(BIN)/extract events out/events-$$set-run.jsonl --out out/events-$$set.jsonl && \
 	  $(BIN)/extract eval --events out/events-$$set.jsonl --gold-events evals/events/$$set.jsonl --check || exit 1; \
 	done
