@@ -298,3 +298,60 @@ def _load_config(
             f"config file {path}: unknown key(s) {', '.join(unknown)} (known: {allowed})"
         )
     return path, config
+
+
+# ---------------------------------------------------------------------- the service
+
+
+#: Where `extract serve` and `extract keys` keep keys, jobs and result lines when not told.
+DEFAULT_SERVICE_DB = "sqlite:///extract-service.sqlite"
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """`extract serve`'s own settings (the extraction settings are a `Settings`), resolved
+    flag > environment > default. Build it with `ServiceSettings.resolve`."""
+
+    #: SQLAlchemy URL of the database: SQLite (default) or ``postgresql+psycopg://...``.
+    db: str = DEFAULT_SERVICE_DB
+    #: Loopback unless told otherwise: the API is reachable from this machine only.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Seconds `POST /v1/extract` waits for its record before answering 202 with a job.
+    wait: float = 30.0
+    #: Largest request body in bytes; a larger one is answered 413.
+    max_body_bytes: int = 10_000_000
+    #: Seconds an article stays leased to a worker without a heartbeat; a server killed
+    #: mid-article leaves it to be leased again after this long.
+    lease_seconds: float = 60.0
+    #: Seconds shutdown (SIGTERM) waits for the articles under way to finish.
+    drain_seconds: float = 60.0
+
+    @classmethod
+    def resolve(
+        cls, *, environ: Mapping[str, str] | None = None, **flags: Any
+    ) -> ServiceSettings:
+        """Merge flags (None = not given), environment and defaults; validate. Raises
+        `ConfigError`."""
+        env = os.environ if environ is None else environ
+        unknown = set(flags) - set(_SERVICE_SPECS)
+        if unknown:
+            raise ConfigError(f"unknown service setting(s): {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {}
+        for name, spec in _SERVICE_SPECS.items():
+            if flags.get(name) is not None:
+                values[name] = spec.convert(flags[name], name, "flag")
+            elif spec.env and env.get(spec.env, "").strip():
+                values[name] = spec.convert(env[spec.env].strip(), name, f"${spec.env}")
+        return cls(**values)
+
+
+_SERVICE_SPECS: dict[str, _Spec] = {
+    "db": _Spec(_text(), "EXTRACT_DB"),
+    "host": _Spec(_text(), "EXTRACT_HOST"),
+    "port": _Spec(_number(int, 0, 65535), "EXTRACT_PORT"),
+    "wait": _Spec(_number(float, 0, LIMITS["timeout"]), "EXTRACT_SERVE_WAIT"),
+    "max_body_bytes": _Spec(_number(int, 1, 1_000_000_000), "EXTRACT_MAX_BODY_BYTES"),
+    "lease_seconds": _Spec(_number(float, 0.1, LIMITS["timeout"]), "EXTRACT_LEASE_SECONDS"),
+    "drain_seconds": _Spec(_number(float, 0, LIMITS["timeout"]), "EXTRACT_DRAIN_SECONDS"),
+}

@@ -21,5 +21,5 @@ def test_help_lists_every_command() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "extractor", "--help"], capture_output=True, text=True, check=True
     )
-    for command in ("run", "eval", "schema", "show"):
+    for command in ("run", "eval", "schema", "show", "serve", "keys"):
         assert command in out.stdout

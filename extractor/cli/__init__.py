@@ -16,6 +16,7 @@ from extractor.cli import events as events_cmd
 from extractor.cli import export as export_cmd
 from extractor.cli import run as run_cmd
 from extractor.cli import schema as schema_cmd
+from extractor.cli import serve as serve_cmd
 from extractor.cli import show as show_cmd
 from extractor.cli.failures import ExtractorTyper, exit_code_for
 from extractor.cli.streams import finish_stdout, repair_standard_streams
@@ -55,6 +56,8 @@ app.command("schema")(schema_cmd.schema)
 app.command("show")(show_cmd.show)
 app.command("export")(export_cmd.export)
 app.add_typer(batch_cmd.app, name="batch")
+app.command("serve")(serve_cmd.serve)
+app.add_typer(serve_cmd.keys, name="keys")
 
 
 def main() -> None:
