@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: install run test lint eval bench browser interop clean events-gate
+.PHONY: install run test lint eval bench browser postgres interop clean events-gate
 
 $(STAMP): pyproject.toml requirements/model.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,20 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "chromium not installed and not root: the browser test will be skipped"; fi; }
 
+## postgres: initdb and pg_ctl for the service's Postgres test (Debian's postgresql; needs root)
+postgres:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "postgres not installed and not root: the service's Postgres test will be skipped"; fi; }
+
 lint: install
 	$(BIN)/ruff check extractor tests bench interop examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 ## test: lint, type-check, the test suite, and the offline backend's regression gates
-test: install browser lint
+test: install browser postgres lint
 	$(BIN)/pytest
 	$(BIN)/extract eval --backend offline --check
 	$(BIN)/extract eval --backend offline --articles evals/heldout --gold evals/heldout/gold --check

@@ -25,8 +25,8 @@ _Text = str | None
 _SERVE_HELP = "\n\n".join(
     [
         "Serve the extraction API over HTTP (FastAPI on uvicorn): POST /v1/extract, /v1/jobs, "
-        "GET /v1/jobs/{id} and /v1/jobs/{id}/results, DELETE /v1/jobs/{id}, POST /v1/eval, /healthz, /readyz, "
-        "/metrics; OpenAPI at /docs and /openapi.json.",
+        "GET /v1/jobs/{id} and /v1/jobs/{id}/results, DELETE /v1/jobs/{id}, POST /v1/eval, "
+        "/healthz, /readyz, /metrics; OpenAPI at /docs and /openapi.json; the web view at /.",
         "Binds 127.0.0.1 unless --host says otherwise. Every /v1 request needs "
         "Authorization: Bearer KEY (create one with `extract keys create`).",
         "Extraction uses the settings, backends, cache and prompts `extract run` uses (flag > "

@@ -108,6 +108,9 @@ def create_app(
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     _routes(app)
+    from extractor.service.web import add_web_view
+
+    add_web_view(app)
     return app
 
 
