@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import queue
 import statistics
 import subprocess
 import sys
@@ -23,6 +24,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from bench.corpus import write_corpus
 from extractor.service.db import open_database
@@ -57,19 +60,29 @@ def measure_http(server: Server, key: str, articles: list[dict[str, Any]],
                  concurrency: int) -> dict[str, float]:
     """Throughput and latency of POST /v1/extract, each article once, from N clients."""
     latencies: list[float] = []
+    # One client (one keep-alive connection) per concurrent caller, made before the clock starts.
+    clients = [server.client(key) for _ in range(concurrency)]
+    free: queue.SimpleQueue[httpx.Client] = queue.SimpleQueue()
+    for client in clients:
+        free.put(client)
 
     def one(article: dict[str, Any]) -> None:
-        with server.client(key) as client:
+        client = free.get()
+        try:
             started = time.perf_counter()
             answer = client.post("/v1/extract", json=article, params={"wait": 600})
             latencies.append(time.perf_counter() - started)
-            if answer.status_code != 200:
-                raise RuntimeError(f"{answer.status_code}: {answer.text[:200]}")
+        finally:
+            free.put(client)
+        if answer.status_code != 200:
+            raise RuntimeError(f"{answer.status_code}: {answer.text[:200]}")
 
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one, articles))
     seconds = time.perf_counter() - started
+    for client in clients:
+        client.close()
     return {
         "concurrency": concurrency,
         "requests": len(articles),
