@@ -3,6 +3,7 @@ article text, errors; and the pages as headless Chromium renders them."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import threading
@@ -172,3 +173,34 @@ def test_the_article_page_in_headless_chromium(tmp_path: Path) -> None:
     assert_evidence_marked(done.stdout, seed.read_text(encoding="utf-8"), line)
     assert line.record.title in done.stdout
     assert key not in done.stdout
+
+
+def test_a_jobs_events_page_has_one_column_per_source(tmp_path: Path) -> None:
+    from extractor.events.build import build_events
+
+    db = f"sqlite:///{tmp_path / 'events.sqlite'}"
+    key = Store(open_database(db)).create_key("desk", rpm=None, budget_usd=None)
+    metadata = json.loads((SEEDS / "metadata.json").read_text(encoding="utf-8"))
+    articles = [
+        {"id": path.stem, "text": path.read_text(encoding="utf-8"),
+         **{k: v for k, v in metadata.get(path.stem, {}).items()
+            if k in ("source", "published", "url")}}
+        for path in sorted(SEEDS.glob("*.txt"))
+    ]
+    app = create_app(Settings.resolve(environ={}, cache=False), ServiceSettings(db=db))
+    with TestClient(app) as client:
+        auth = {"Authorization": f"Bearer {key}"}
+        job_id = client.post("/v1/jobs", json=articles, headers=auth).json()["id"]
+        deadline = time.monotonic() + 120
+        while client.get(f"/v1/jobs/{job_id}", headers=auth).json()["status"] != "done":
+            assert time.monotonic() < deadline, "the job did not finish"
+            time.sleep(0.1)
+        run = tmp_path / "run.jsonl"
+        run.write_text(client.get(f"/v1/jobs/{job_id}/results", headers=auth).text, "utf-8")
+        client.post("/login", json={"key": key})
+        page = client.get(f"/jobs/{job_id}/events").text
+    expected = build_events([run]).events
+    assert page.count('<h2 class="event">') == len(expected) >= 1
+    assert page.count('<th class="source">') == sum(len(e.articles) for e in expected) == 5
+    outlets = {a.get("source") for a in articles} - {None}
+    assert outlets and all(f">{outlet}</a>" in page for outlet in outlets)

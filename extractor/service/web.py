@@ -1,5 +1,6 @@
 """The web view at ``/``: jobs, their articles, each record with its evidence marked in the
-article text, and errors. Server-rendered (Jinja2); the only script signs in.
+article text, errors, and a job's records grouped into events (as `extract events` groups them)
+with one column per source. Server-rendered (Jinja2); the only script signs in.
 
 A browser sends no ``Authorization`` header, so ``/login`` takes the key once (typed, or in
 the URL fragment, which never reaches the server) and keeps it in an HTTP-only, same-site cookie;
@@ -135,6 +136,18 @@ def add_web_view(app: FastAPI) -> None:
             key_name=key.name,
         )
 
+    @app.get("/jobs/{job_id}/events", include_in_schema=False)
+    async def events_page(
+        job_id: str, request: Request, extract_key: Annotated[str | None, Cookie()] = None
+    ) -> Response:
+        key = await signed_in(request, extract_key)
+        if key is None:
+            return RedirectResponse(f"/login?next=/jobs/{job_id}/events", status_code=303)
+        rows = await asyncio.to_thread(store(request).article_rows, key, job_id)
+        events, records = await asyncio.to_thread(_events, rows)
+        return _page("events.html", title=f"Events in {job_id[:12]}", job_id=job_id,
+                     events=events, records=records, fields=EVENT_FIELDS, key_name=key.name)
+
 
 def _page(template: str, **context: Any) -> HTMLResponse:
     return HTMLResponse(_templates.get_template(template).render(**context))
@@ -167,3 +180,56 @@ def _facts(record: EventRecord) -> list[dict[str, Any]]:
                     or getattr(item, "claim", ""))
             add(name, str(text), item.evidence)
     return facts
+
+
+#: The rows of the events page: one per field, a column per source.
+EVENT_FIELDS = ("title", "date", "location", "parties", "treaty_terms", "allegations", "denials")
+
+
+def _events(rows: list[Any]) -> tuple[list[dict[str, Any]], int]:
+    """The job's records grouped into events as `extract events` groups them, each with the
+    merged values and one column per reporting article."""
+    from extractor.events.grouping import group_reports, to_report
+    from extractor.events.merge import merge_event
+
+    found: list[tuple[int, ResultLine]] = []
+    for row in rows:
+        if row.line:
+            line = ResultLine.parse(row.line)
+            if line.record is not None:
+                found.append((int(row.position), line))
+    reports = [to_report(line.article, line.record) for _, line in found if line.record]
+    events = []
+    for cluster in group_reports(reports):
+        merged = merge_event([reports[i] for i in cluster])
+        columns = []
+        for i in cluster:
+            position, line = found[i]
+            record = line.record
+            if record is None:
+                continue
+            columns.append({"position": position, "article": line.article,
+                            "outlet": record.article.source if record.article else None,
+                            "values": _record_values(record)})
+        events.append({"line": merged, "columns": columns, "merged": {
+            "title": merged.title,
+            "date": merged.date.value or "",
+            "location": merged.location.value or "",
+            "parties": "; ".join(p.name for p in merged.parties),
+            "treaty_terms": "; ".join(t.statement for t in merged.treaty_terms),
+            "allegations": "; ".join(a.claim for a in merged.allegations),
+            "denials": "; ".join(d.claim for d in merged.denials),
+        }})
+    return events, len(reports)
+
+
+def _record_values(record: EventRecord) -> dict[str, str]:
+    return {
+        "title": record.title,
+        "date": record.date.value or "" if record.date else "",
+        "location": record.location.name if record.location else "",
+        "parties": "; ".join(p.name for p in record.parties),
+        "treaty_terms": "; ".join(t.statement for t in record.treaty_terms),
+        "allegations": "; ".join(a.claim for a in record.allegations),
+        "denials": "; ".join(d.claim for d in record.denials),
+    }
