@@ -13,6 +13,7 @@ is one call of it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,11 @@ class Secrets:
     def scrub_record(self, record: EventRecord) -> EventRecord:
         """`record`, or a copy with every secret removed from its strings."""
         if not self.secrets:
+            return record
+        # Rebuilt only when a secret is in it: dumping and validating every record again
+        # cost more than the rest of the step.
+        text = record.model_dump_json()
+        if not any(json.dumps(secret, ensure_ascii=False)[1:-1] in text for secret in self.secrets):
             return record
         return EventRecord.model_validate(self._scrub_values(record.model_dump(mode="json")))
 

@@ -8,6 +8,7 @@ right input and every example is checked against the output model. Substitution 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -112,7 +113,7 @@ class Prompt:
     _input: _InputType
     _output: _OutputType
 
-    @property
+    @functools.cached_property
     def variables(self) -> frozenset[str]:
         """The variable names `render` requires, exactly."""
         return frozenset(_placeholders(self.system) | _placeholders(self.user))
@@ -126,12 +127,18 @@ class Prompt:
         messages: list[ChatMessage] = [
             {"role": "system", "content": self._substitute(self.system, variables)}
         ]
-        for example in self.examples:
-            messages.append({"role": "user", "content": self._user(example.variables)})
-            answer = example.output.model_dump_json()
-            messages.append({"role": "assistant", "content": answer})
+        messages.extend(ChatMessage(**message) for message in self._example_messages)
         messages.append({"role": "user", "content": self._user(variables)})
         return messages
+
+    @functools.cached_property
+    def _example_messages(self) -> tuple[ChatMessage, ...]:
+        # The same for every article: rendered once (copied into each conversation).
+        messages: list[ChatMessage] = []
+        for example in self.examples:
+            messages.append({"role": "user", "content": self._user(example.variables)})
+            messages.append({"role": "assistant", "content": example.output.model_dump_json()})
+        return tuple(messages)
 
     def render_input(self, value: object) -> list[ChatMessage]:
         """Chat messages for one input object of the bound input type (e.g. an `Article`)."""
@@ -146,10 +153,12 @@ class Prompt:
         """The follow-up user message sent after an answer failed validation."""
         return {"role": "user", "content": string.Template(self.reask).safe_substitute(error=error)}
 
-    def schema_instruction(self) -> str:
-        """Text giving the output JSON Schema, for endpoints without structured outputs."""
-        schema = json.dumps(self._output.json_schema(), separators=(",", ":"))
-        return string.Template(self.schema_note).safe_substitute(schema=schema)
+    def schema_instruction(self, schema: Mapping[str, Any] | None = None) -> str:
+        """Text giving the output JSON Schema (`schema`, else the output type's), for
+        endpoints without structured outputs."""
+        shown = schema if schema is not None else self._output.json_schema()
+        text = json.dumps(shown, separators=(",", ":"))
+        return string.Template(self.schema_note).safe_substitute(schema=text)
 
     def output_json_schema(self) -> dict[str, Any]:
         """The JSON Schema of the output type, as sent to structured-output endpoints."""

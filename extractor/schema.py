@@ -301,16 +301,63 @@ def _strictify(node: Any) -> Any:
     return out
 
 
-def llm_json_schema() -> dict[str, Any]:
-    """JSON Schema of `EventDraft`, valid for OpenAI strict structured outputs (a fresh copy)."""
-    return copy.deepcopy(_llm_json_schema())
+def llm_json_schema(max_items: int | None = None) -> dict[str, Any]:
+    """JSON Schema of `EventDraft`, valid for OpenAI strict structured outputs (a fresh copy);
+    with `max_items`, bounded as `bounded_schema` says."""
+    return copy.deepcopy(_llm_json_schema(max_items))
 
 
 @cache
-def _llm_json_schema() -> dict[str, Any]:
+def _llm_json_schema(max_items: int | None) -> dict[str, Any]:
     # Built once: regenerating it took a third of the per-request CPU time of an LLM run.
     schema: dict[str, Any] = _strictify(EventDraft.model_json_schema())
-    return schema
+    return schema if max_items is None else bounded_schema(schema, max_items)
+
+
+#: In `bounded_schema`: the longest string each property may hold; strings of the other
+#: properties (names, aliases) hold at most `STRING_LIMIT_OTHER` characters.
+STRING_LIMITS: dict[str, int] = {
+    "title": 200,
+    "summary": 1200,
+    "evidence": 600,
+    "claim": 400,
+    "statement": 400,
+    "phrase": 100,
+    "value": len("YYYY-MM-DD"),
+}
+STRING_LIMIT_OTHER = 120
+
+
+def bounded_schema(schema: dict[str, Any], max_items: int) -> dict[str, Any]:
+    """A copy of `schema` where every list holds at most `max_items` items (``maxItems``) and
+    every string has a length limit (``maxLength``, `STRING_LIMITS`).
+
+    A grammar-constrained server (llama.cpp) enforces both, so a small model that repeats
+    itself has to close its lists and strings instead of running to the token limit. OpenAI's
+    strict mode has rejected both keywords ("'maxItems' is not permitted"), so the schema is
+    sent without them unless a bound is asked for (`--max-items`; the llamacpp preset)."""
+    bounded: dict[str, Any] = _bounded(schema, max_items, None)
+    return bounded
+
+
+def _bounded(node: Any, max_items: int, name: str | None) -> Any:
+    # `name`: the property the node describes (its items and anyOf branches included).
+    if isinstance(node, list):
+        return [_bounded(v, max_items, name) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {sub: _bounded(v, max_items, sub) for sub, v in value.items()}
+        else:
+            out[key] = _bounded(value, max_items, name)
+    kind = out.get("type")
+    if kind == "array":
+        out["maxItems"] = max_items
+    elif kind == "string" and "enum" not in out:
+        out["maxLength"] = STRING_LIMITS.get(name or "", STRING_LIMIT_OTHER)
+    return out
 
 
 def record_json_schema() -> dict[str, Any]:

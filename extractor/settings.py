@@ -45,6 +45,7 @@ LIMITS: dict[str, float] = {
     "max_retries": 100,
     "max_reasks": 20,
     "max_output_tokens": 1_000_000,
+    "max_items": 1000,
     "context_chars": 10_000_000,
     "max_chars": 100_000_000,
 }
@@ -67,6 +68,8 @@ class Settings:
     max_retries: int | None = None
     max_reasks: int | None = None
     max_output_tokens: int | None = None
+    #: None: no bounds in the schema sent (the llamacpp preset sets 8).
+    max_items: int | None = None
     #: None: `extractor.grounding.MAX_UNVERIFIED_SHARE` (0.5).
     max_unverified: float | None = None
     context_chars: int | None = None
@@ -255,6 +258,7 @@ _SPECS: dict[str, _Spec] = {
     "max_output_tokens": _Spec(
         _number(int, 1, LIMITS["max_output_tokens"]), "EXTRACT_MAX_OUTPUT_TOKENS"
     ),
+    "max_items": _Spec(_number(int, 1, LIMITS["max_items"]), "EXTRACT_MAX_ITEMS"),
     "max_unverified": _Spec(_number(float, 0, 1), "EXTRACT_MAX_UNVERIFIED"),
     "context_chars": _Spec(_number(int, 200, LIMITS["context_chars"]), "EXTRACT_CONTEXT_CHARS"),
     "prompts_dir": _Spec(_path, "EXTRACT_PROMPTS_DIR"),

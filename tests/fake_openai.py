@@ -70,7 +70,15 @@ class Default:
     """Answer with an instance of the request's schema (what an empty queue does)."""
 
 
-Script = Reply | HttpError | Drop | Default
+@dataclass(frozen=True)
+class Raw:
+    """A 200 whose body is exactly `body` (a reply shaped as some other server shapes it)."""
+
+    body: bytes
+    content_type: str = "application/json"
+
+
+Script = Reply | HttpError | Drop | Default | Raw
 
 
 def valid_reply(draft: dict[str, Any], **kwargs: Any) -> Reply:
@@ -321,17 +329,22 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 error = {"message": script.message, "type": "error", "code": script.code}
                 self._send(script.status, {"error": error}, script.headers)
                 return
+            if isinstance(script, Raw):
+                self._send_bytes(200, script.body, {"Content-Type": script.content_type})
+                return
             reply = script if isinstance(script, Reply) else Reply()
             self._send(200, _completion(body, reply))
 
         def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
                   ) -> None:
             data = json.dumps(payload).encode("utf-8")
+            self._send_bytes(status, data, {"Content-Type": "application/json", **(headers or {})})
+
+        def _send_bytes(self, status: int, data: bytes, headers: dict[str, str]) -> None:
             try:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
+                for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)

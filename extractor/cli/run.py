@@ -107,6 +107,14 @@ def run(
             "OpenAI). Default 4096, 2048 with a preset."
         ),
     ] = None,
+    max_items: Annotated[
+        int | None,
+        typer.Option(
+            help="LLM: longest list the schema sent allows (maxItems), strings length-limited "
+            "too; for grammar-constrained servers (llama.cpp; its preset: 8). Default: none "
+            "(OpenAI rejects these keywords)."
+        ),
+    ] = None,
     max_unverified: Annotated[
         float | None,
         typer.Option(
@@ -179,6 +187,7 @@ def run(
         max_retries=max_retries,
         max_reasks=max_reasks,
         max_output_tokens=max_output_tokens,
+        max_items=max_items,
         max_unverified=max_unverified,
         context_chars=context_chars,
         cache=cache,

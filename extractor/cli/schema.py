@@ -17,10 +17,20 @@ def schema(
     events: bool = typer.Option(
         False, "--events", help="Print the schema of a line of `extract events` output."
     ),
+    max_items: int | None = typer.Option(
+        None,
+        "--max-items",
+        min=1,
+        help="With --llm: the schema as sent with `extract run --max-items N` (lists and "
+        "strings bounded).",
+    ),
 ) -> None:
     """Print the JSON Schema of an event record (or of the LLM's answer, a result or event line)."""
     if llm + line + events > 1:
         typer.echo("extract schema: --llm, --line and --events are exclusive", err=True)
+        raise typer.Exit(2)
+    if max_items is not None and not llm:
+        typer.echo("extract schema: --max-items goes with --llm", err=True)
         raise typer.Exit(2)
     # Imported on use: building the pydantic models is the slowest part of starting up.
     from extractor.lines import line_json_schema
@@ -31,7 +41,7 @@ def schema(
 
         document = events_json_schema()
     elif llm:
-        document = llm_json_schema()
+        document = llm_json_schema(max_items)
     elif line:
         document = line_json_schema()
     else:

@@ -38,6 +38,9 @@ class OpenAIConfig:
     max_reasks: int = 2
     temperature: float = 0.0
     max_output_tokens: int = 4096
+    #: Longest list the schema sent allows, with length limits on its strings
+    #: (`extractor.schema.bounded_schema`); None sends no such bounds (OpenAI rejects them).
+    max_items: int | None = None
     #: Article characters per call; longer articles are chunked by the pipeline.
     context_chars: int = 48_000
     prompt_name: str = "event_record"
@@ -62,6 +65,8 @@ class OpenAIConfig:
             "max_output_tokens": self.max_output_tokens,
             "context_chars": self.context_chars,
         }
+        if self.max_items is not None:
+            numbers["max_items"] = self.max_items
         for name, value in numbers.items():
             if value <= 0:
                 raise ConfigError(f"{name} must be positive, not {value}")
@@ -87,6 +92,7 @@ class OpenAIConfig:
             "max_retries": settings.max_retries,
             "max_reasks": settings.max_reasks,
             "max_output_tokens": settings.max_output_tokens,
+            "max_items": settings.max_items,
             "max_unverified": settings.max_unverified,
             "context_chars": settings.context_chars,
             "prompts_dir": settings.prompts_dir,
@@ -111,7 +117,9 @@ class OpenAIConfig:
 # windows by default (Ollama: 4k tokens unless num_ctx is raised), hence the smaller chunks.
 # Ollama, vLLM and LM Studio take `response_format: json_schema`; llama.cpp's `llama-server`
 # takes it too, but `llama-cpp-python`'s server does not (HTTP 500), and both take
-# `json_object` with a `schema`, so the llamacpp preset uses that mode.
+# `json_object` with a `schema`, so the llamacpp preset uses that mode. llama.cpp turns
+# `maxItems`/`maxLength` into grammar bounds, so its preset sends them: a small model that
+# repeats itself is made to close its lists instead of running to the token limit.
 PRESETS: dict[str, dict[str, Any]] = {
     "ollama": {
         "base_url": "http://localhost:11434/v1",
@@ -131,6 +139,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "base_url": "http://localhost:8080/v1",
         "model": "local",
         "output_mode": "json_object_schema",
+        "max_items": 8,
         "context_chars": 8_000,
         "max_output_tokens": 2048,
         "timeout": 600.0,
