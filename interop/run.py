@@ -1,7 +1,9 @@
-"""`make interop`: `extract run` on the seeds against llama.cpp's `llama-server`, in every mode.
+"""`make interop`: `extract run` against llama.cpp's `llama-server`, in every output mode.
 
 Starts `llama-server` on 127.0.0.1 (a free port) with the given GGUF model, waits for `/health`,
-and runs the CLI once per output mode the CLI offers (`extractor.settings.OUTPUT_MODES`). The CLI
+and runs the CLI once per output mode the CLI offers (`extractor.settings.OUTPUT_MODES`) over
+`--articles` (default `interop/articles.jsonl`, two short articles; `--articles seeds` for the
+five seeds). The CLI
 talks to the server through a small recording proxy, so each mode's requests and the server's
 answers are kept (`out/interop/MODE.exchanges.jsonl`). Prints a table, writes
 `interop/results.json`, and exits 0 only when every check passes (see `interop/README.md`)::
@@ -47,6 +49,12 @@ SCHEMA_WARNING = re.compile(
     r"|(warn|error|fail|unresolved).*(schema|grammar|\$ref)",
     re.IGNORECASE,
 )
+#: Modes whose request carries the schema for the server to turn into a grammar: every answer
+#: then validates, so every article must give a record.
+GRAMMAR_MODES = ("json_schema", "json_object_schema")
+#: Error lines about what the model wrote, not about the exchange: all a mode without a
+#: grammar (`json_object`) may give besides records.
+CONTENT_ERRORS = ("output_invalid", "truncated", "refusal")
 _HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -254,13 +262,19 @@ class ModeResult:
     completion_tokens: int
     schema_warnings: list[str]
     response_format: Any = None
+    mostly_unverified: int | None = None
+    reasks: int = 0
+    #: The longest list (parties, terms, allegations, denials) in any record.
+    longest_list: int = 0
+    load_average: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
 
 def run_mode(
     mode: str, base_url: str, args: argparse.Namespace, flags: set[str], out_dir: Path
 ) -> tuple[list[str], subprocess.CompletedProcess[str] | None, float, bool]:
-    """One `extract run` over the seeds in `mode`: the command, the process, seconds, timed out."""
+    """One `extract run` over the articles in `mode`: the command, the process, seconds, timed
+    out."""
     out = out_dir / f"{mode}.jsonl"
     summary = out_dir / f"{mode}.summary.json"
     for stale in (out, summary):
@@ -268,7 +282,7 @@ def run_mode(
     command = [
         str(BIN / "extract"),
         "run",
-        str(args.seeds.resolve()),
+        str(args.articles.resolve()),
         "--backend",
         "openai",
         "--preset",
@@ -291,6 +305,10 @@ def run_mode(
     ]
     if "--max-output-tokens" in flags:
         command += ["--max-output-tokens", str(args.max_output_tokens)]
+    if "--max-items" in flags and args.max_items:
+        command += ["--max-items", str(args.max_items)]
+    if "--max-unverified" in flags:
+        command += ["--max-unverified", str(args.max_unverified)]
     # No settings from this shell or a config file in the current folder: the command says all.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACT_", "OPENAI_"))}
     started = time.monotonic()
@@ -300,7 +318,11 @@ def run_mode(
     try:
         stdout, stderr = proc.communicate(timeout=args.mode_timeout)
         timed_out = False
-    except subprocess.TimeoutExpired:
+    except BaseException as exc:
+        if not isinstance(exc, subprocess.TimeoutExpired):
+            proc.kill()  # interop itself was stopped: the run goes with it
+            proc.wait()
+            raise
         proc.send_signal(signal.SIGINT)  # what Ctrl-C does: finished lines are written
         try:
             stdout, stderr = proc.communicate(timeout=120)
@@ -343,18 +365,23 @@ def collect(
     log_text: str,
     out_dir: Path,
     expected: int,
-    strict_mode: str,
+    max_items: int | None,
 ) -> ModeResult:
     """Count what the run wrote and what the server answered, and judge it."""
     command, proc, elapsed, timed_out = run
     lines = read_lines(out_dir / f"{mode}.jsonl")
     errors: Counter[str] = Counter()
     examples: dict[str, str] = {}
-    records = untyped = evidence = 0
+    records = untyped = evidence = longest = reasks = 0
     for line in lines:
         if isinstance(line.get("record"), dict):
+            record = line["record"]
             records += 1
-            evidence += count_evidence(line["record"])
+            evidence += count_evidence(record)
+            lists = ("parties", "treaty_terms", "allegations", "denials")
+            longest = max([longest, *(len(record.get(name) or []) for name in lists)])
+            usage = (record.get("provenance") or {}).get("usage") or {}
+            reasks += int(usage.get("reasks") or 0)
         elif isinstance(line.get("error"), dict) and line["error"].get("type"):
             kind = str(line["error"]["type"])
             errors[kind] += 1
@@ -396,6 +423,10 @@ def collect(
         completion_tokens=tokens,
         schema_warnings=[ln.strip() for ln in log_text.splitlines() if SCHEMA_WARNING.search(ln)],
         response_format=response_format,
+        mostly_unverified=summary.get("mostly_unverified"),
+        reasks=reasks,
+        longest_list=longest,
+        load_average=[round(x, 2) for x in os.getloadavg()],
     )
     if result.lines != expected:
         result.failures.append(f"{result.lines} lines for {expected} articles")
@@ -407,8 +438,19 @@ def collect(
         result.failures.append("still running at the --mode-timeout limit (stopped)")
     if result.exit_code not in (0, 1, 2):
         result.failures.append(f"exit code {result.exit_code}")
-    if mode == strict_mode and result.records == 0:
-        result.failures.append("strict json_schema mode gave no record")
+    if mode in GRAMMAR_MODES and result.records != expected:
+        result.failures.append(
+            f"{result.records} records for {expected} articles: with the schema in the request "
+            "every answer should validate"
+        )
+    protocol = sorted(set(result.errors) - set(CONTENT_ERRORS))
+    if protocol:
+        result.failures.append(f"error lines not about the answer's content: {protocol}")
+    if max_items and mode in GRAMMAR_MODES and result.longest_list > max_items:
+        result.failures.append(
+            f"a list of {result.longest_list} items: the server did not enforce maxItems "
+            f"{max_items}"
+        )
     if result.schema_warnings:
         result.failures.append(
             f"{len(result.schema_warnings)} schema/grammar warnings in the server log"
@@ -522,8 +564,12 @@ def _portable(result: dict[str, Any]) -> dict[str, Any]:
     return {**result, "command": command}
 
 
-def count_articles(seeds: Path) -> int:
-    files = sorted(p for p in seeds.iterdir() if p.is_file())
+def count_articles(articles: Path) -> int:
+    """Articles in a file or a folder, as `extract run` counts them."""
+    if articles.is_file():
+        files = [articles]
+    else:
+        files = sorted(p for p in articles.iterdir() if p.is_file())
     total = sum(1 for p in files if p.suffix in ARTICLE_SUFFIXES)
     for jsonl in (p for p in files if p.suffix == ".jsonl"):
         total += sum(1 for ln in jsonl.read_text("utf-8").splitlines() if ln.strip())
@@ -534,18 +580,41 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", type=Path, required=True, help="the llama-server binary")
     parser.add_argument("--model", type=Path, required=True, help="the .gguf model file")
-    parser.add_argument("--seeds", type=Path, default=REPO / "seeds")
+    parser.add_argument(
+        "--articles",
+        type=Path,
+        default=HERE / "articles.jsonl",
+        help="a file or folder of articles (default: two short ones; the seeds: seeds)",
+    )
     parser.add_argument("--modes", nargs="*", help="default: every output mode the CLI offers")
     parser.add_argument("--ctx", type=int, default=16384, help="context tokens per server slot")
-    parser.add_argument("--parallel", type=int, default=2, help="server slots = client concurrency")
-    parser.add_argument("--threads", type=int, default=2, help="server CPU threads")
-    parser.add_argument("--max-output-tokens", type=int, default=1536)
+    parser.add_argument("--parallel", type=int, default=1, help="server slots = client concurrency")
+    # One thread: llama.cpp's OpenMP threads spin while they wait for each other, and on a
+    # shared 2-core machine two of them ran 3x slower than one (interop/README.md).
+    parser.add_argument("--threads", type=int, default=1, help="server CPU threads")
+    parser.add_argument("--max-output-tokens", type=int, default=1024)
+    parser.add_argument(
+        "--max-items",
+        type=int,
+        default=1,
+        help="extract run --max-items: lists of at most this many items keep a base model "
+        "that repeats itself short (0: the preset's, 8)",
+    )
+    parser.add_argument(
+        "--max-unverified",
+        type=float,
+        default=1.0,
+        help="extract run --max-unverified: 1 (default here) asks no grounding re-ask, which "
+        "would double the requests; 0.5 is extract's own default",
+    )
     parser.add_argument("--request-timeout", type=float, default=600.0)
     parser.add_argument("--mode-timeout", type=float, default=1800.0, help="seconds per mode")
     parser.add_argument("--start-timeout", type=float, default=300.0)
     parser.add_argument("--out-dir", type=Path, default=REPO / "out" / "interop")
     parser.add_argument("--results", type=Path, default=HERE / "results.json")
     args = parser.parse_args(argv)
+    # A `kill` (or make's own on Ctrl-C) stops llama-server too: the context managers unwind.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
 
     for path in (args.server, args.model):
         if not path.is_file():
@@ -554,9 +623,11 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     modes = tuple(args.modes or output_modes())
     flags = cli_flags()
-    expected = count_articles(args.seeds)
+    expected = count_articles(args.articles)
     log_path = out_dir / "llama-server.log"
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started = time.monotonic()
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     results: list[ModeResult] = []
 
     with llama_server(args.server, args.model, args, log_path) as (port, server_command):
@@ -569,7 +640,8 @@ def main(argv: list[str] | None = None) -> int:
             for mode in modes:
                 proxy.mode = mode
                 offset = log_path.stat().st_size
-                print(f"interop: extract run seeds/ --output-mode {mode} ...", flush=True)
+                shown = args.articles.name
+                print(f"interop: extract run {shown} --output-mode {mode} ...", flush=True)
                 run = run_mode(mode, base_url, args, flags, out_dir)
                 with log_path.open("rb") as log:
                     log.seek(offset)
@@ -577,11 +649,13 @@ def main(argv: list[str] | None = None) -> int:
                 exchanges = proxy.of_mode(mode)
                 with (out_dir / f"{mode}.exchanges.jsonl").open("w") as handle:
                     handle.writelines(json.dumps(x) + "\n" for x in exchanges)
-                result = collect(mode, run, exchanges, log_text, out_dir, expected, "json_schema")
+                max_items = args.max_items or None
+                result = collect(mode, run, exchanges, log_text, out_dir, expected, max_items)
                 results.append(result)
                 print(
                     f"  {result.lines} lines, {result.records} records, "
-                    f"errors {result.errors or 0}, {result.elapsed_s:.0f}s",
+                    f"errors {result.errors or 0}, {result.elapsed_s:.0f}s "
+                    f"(load average {result.load_average[0]})",
                     flush=True,
                 )
 
@@ -601,7 +675,14 @@ def main(argv: list[str] | None = None) -> int:
             Path(c).name if c in (str(args.server), str(args.model)) else c for c in server_command
         ],
         "articles": expected,
-        "client_flags_used": sorted({"--max-output-tokens"} & flags),
+        "articles_path": str(args.articles.resolve().relative_to(REPO))
+        if args.articles.resolve().is_relative_to(REPO)
+        else str(args.articles),
+        "wall_s": round(time.monotonic() - started, 1),
+        "load_average_at_start": load_at_start,
+        "client_flags_used": sorted(
+            {"--max-output-tokens", "--max-items", "--max-unverified"} & flags
+        ),
         "modes": [_portable(asdict(r)) for r in results],
         "passed": not failures,
         "failures": failures,
@@ -611,7 +692,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     print()
     print(
-        f"interop: {'PASS' if not failures else 'FAIL'}; wrote {args.results} (details: {out_dir})"
+        f"interop: {'PASS' if not failures else 'FAIL'} in {document['wall_s']:.0f}s "
+        f"(load average {load_at_start[0]} at the start); wrote {args.results} "
+        f"(details: {out_dir})"
     )
     for failure in failures:
         print(f"  - {failure}")
