@@ -26,8 +26,10 @@ so a notebook gets exactly the records, lines and scores `extract run` and `extr
 
 from __future__ import annotations
 
+import queue
 import tempfile
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from os import PathLike
 from pathlib import Path
@@ -98,12 +100,15 @@ def run(
     settings: Settings | None = None,
     retry_errors: bool = False,
 ) -> Iterator[ResultLine]:
-    """Extract every article under `paths` (files, folders, globs) as `extract run` does, then
-    yield its result lines in input order: exactly one per input article, records and errors.
+    """Extract every article under `paths` (files, folders, globs) as `extract run` does,
+    yielding each result line as soon as it and every line before it are done: exactly one
+    per input article, records and errors, in input order.
 
     With `out`, the lines are written there too (and an existing file is resumed); without,
-    to a temporary file, deleted when the iteration ends. Raises `ConfigError` when nothing can
-    run (no articles found, a bad setting). The answer cache follows `settings` (default on).
+    to a temporary file, deleted when the iteration ends. Stopping early (``break``) stops the
+    run as Ctrl-C does: nothing more is sent and `out` keeps the lines done, for a later run
+    to resume. Raises `ConfigError` when nothing can run (no articles found, a bad setting).
+    The answer cache follows `settings` (default on).
     """
     from extractor import runner
 
@@ -112,8 +117,67 @@ def run(
     injected = None if backend is None or isinstance(backend, str) else backend
     with tempfile.TemporaryDirectory(prefix="extract-run-") as scratch:
         target = Path(out) if out is not None else Path(scratch) / "run.jsonl"
-        runner.run(names, target, chosen, retry_errors=retry_errors, backend=injected)
-        yield from read_lines(target)
+
+        def start(on_line: Callable[[str], None]) -> None:
+            runner.run(
+                names, target, chosen, retry_errors=retry_errors, backend=injected, on_line=on_line
+            )
+
+        yield from _streamed(start)
+
+
+class _Stopped(Exception):
+    """The caller stopped iterating over `run`: the run stops as on Ctrl-C."""
+
+
+#: Lines handed from the running run to the iterating caller, at most, before the run waits.
+_HANDOFF_LINES = 256
+
+
+def _streamed(start: Callable[[Callable[[str], None]], None]) -> Iterator[ResultLine]:
+    """Run `start(on_line)` in a thread and yield each line it hands over, as it comes; its
+    exception, if any, is raised here after the lines before it."""
+    handoff: queue.Queue[str | _End] = queue.Queue(maxsize=_HANDOFF_LINES)
+    stopping = threading.Event()
+
+    def offer(item: str | _End) -> None:
+        while not stopping.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        if isinstance(item, str):
+            raise _Stopped
+
+    def work() -> None:
+        try:
+            start(offer)
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            offer(_End(exc))
+        else:
+            offer(_End(None))
+
+    thread = threading.Thread(target=work, name="extractor-run", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = handoff.get()
+            if isinstance(item, _End):
+                if item.error is not None and not isinstance(item.error, _Stopped):
+                    raise item.error
+                return
+            yield ResultLine.parse(item)
+    finally:
+        stopping.set()
+        thread.join()
+
+
+class _End:
+    """The run is over: `error` is what it raised, None when it finished."""
+
+    def __init__(self, error: BaseException | None) -> None:
+        self.error = error
 
 
 def read_lines(path: StrPath) -> Iterator[ResultLine]:

@@ -67,12 +67,24 @@ class Sink(Protocol):
 class ResumeIndex:
     """The lines of an existing output file worth keeping, by article id and fingerprint."""
 
-    def __init__(self, lines: dict[str, dict[str, KeptLine]] | None = None) -> None:
+    def __init__(
+        self, lines: dict[str, dict[str, KeptLine]] | None = None, path: Path | None = None
+    ) -> None:
         self._lines = lines or {}
+        #: The file the lines are in.
+        self.path = path
 
     def lookup(self, article_id: str, fingerprint: str) -> KeptLine | None:
         """The kept line for this article and fingerprint, if the file has one."""
         return self._lines.get(article_id, {}).get(fingerprint)
+
+    def text_of(self, kept: KeptLine) -> str:
+        """A kept line's text, read from the file (which a run only appends to until it ends)."""
+        if self.path is None:
+            raise ValueError("no file: nothing was kept")
+        with self.path.open("rb") as handle:
+            handle.seek(kept.offset)
+            return handle.read(kept.length).decode("utf-8")
 
     def __len__(self) -> int:
         return sum(len(by_fingerprint) for by_fingerprint in self._lines.values())
@@ -177,7 +189,7 @@ def _index_existing(path: Path) -> ResumeIndex:
         raise ConfigError(
             f"output file {path} exists but holds no result lines; refusing to overwrite it"
         )
-    return ResumeIndex(index)
+    return ResumeIndex(index, path)
 
 
 def _parse_result_line(raw: bytes) -> tuple[str, str | None, str, int, bool] | None:

@@ -143,13 +143,16 @@ def run(
     backend: Backend | None = None,
     metadata: Mapping[str, str] | None = None,
     wait_lock: bool = False,
+    on_line: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Extract every article under `paths` into `out` (stdout when None); resume if it exists.
 
     `backend` replaces the one `settings` names (injection for embedding and tests); `metadata`
     (``source``, ``published``, ``url``, ``title``) is given for every article read and beats
     what the inputs say. Another run writing `out` makes this one refuse (`OutputLocked`), or
-    with `wait_lock` wait for it (see `extractor.resume`).
+    with `wait_lock` wait for it (see `extractor.resume`). `on_line` is called with each line's
+    text (kept or new) as soon as it is written, in input order; an exception it raises stops
+    the run as Ctrl-C does (the lines done are kept) and comes out of `run`.
     Raises `ConfigError` for settings or paths that make the run impossible (no articles found),
     `OutputError` when `out` cannot be written.
     """
@@ -167,7 +170,7 @@ def run(
         backend = create_backend(settings, gate)
     try:
         summary = _run_with(
-            backend, owned, gate, reader, out, settings, retry_errors, progress, wait_lock
+            backend, owned, gate, reader, out, settings, retry_errors, progress, wait_lock, on_line
         )
     finally:
         if owned:
@@ -188,6 +191,7 @@ def _run_with(
     retry_errors: bool,
     progress: bool,
     wait_lock: bool,
+    on_line: Callable[[str], None] | None,
 ) -> RunSummary:
     # A backend we did not build does not know the gate: it holds a slot per article. One we
     # built passes each request through it (`Capabilities.paced_by_gate`) or makes none.
@@ -221,6 +225,8 @@ def _run_with(
     try:
         for result in ordered.results(_plan(reader, index, step, retry_errors)):
             write(result)
+            if on_line is not None:
+                on_line(result.text if isinstance(result, Outcome) else index.text_of(result))
     except BaseException:
         # Interrupted (Ctrl-C): send nothing more, let the requests under way finish, write
         # every line that is done and in order, and leave the rest to the next run.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,47 @@ def test_run_yields_one_line_per_input_article_in_order(tmp_path: Path) -> None:
     out = tmp_path / "run.jsonl"
     kept = list(extractor.run([folder], out=out, backend=backend, settings=settings))
     assert [line.article for line in extractor.read_lines(out)] == [each.article for each in kept]
+
+
+def test_run_yields_each_line_while_the_run_goes_on(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        (folder / f"{name}.txt").write_text(f"Talks {name} in Oslo.\n", encoding="utf-8")
+    backend = FakeBackend()
+    first_line = threading.Event()
+    # The last article waits for the caller to hold the first line: a run that yields only
+    # once it has finished keeps it waiting until the timeout.
+    waited: list[bool] = []
+    backend.enqueue(lambda: waited.append(first_line.wait(timeout=10)), article="c")
+    settings = extractor.Settings.resolve(environ={}, cache=False, concurrency=1)
+    lines = []
+    for line in extractor.run(folder, backend=backend, settings=settings):
+        lines.append(line)
+        first_line.set()
+    assert waited == [True]
+    assert [line.article for line in lines] == ["a", "b", "c"]
+    assert [line.kind for line in lines] == ["record"] * 3
+
+
+def test_stopping_early_stops_the_run_and_keeps_the_lines_done(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    names = [f"n{number:02d}" for number in range(30)]
+    for name in names:
+        (folder / f"{name}.txt").write_text(f"Talks {name} in Oslo.\n", encoding="utf-8")
+    backend = FakeBackend()
+    for name in names:
+        backend.enqueue(0.02, article=name)
+    settings = extractor.Settings.resolve(environ={}, cache=False, concurrency=1)
+    out = tmp_path / "run.jsonl"
+    for line in extractor.run(folder, out=out, backend=backend, settings=settings):
+        assert line.article == "n00"
+        break
+    calls = len(backend.calls)
+    assert calls < len(names)  # stopped: not every article was sent
+    kept = [line.article for line in extractor.read_lines(out)]
+    assert kept == names[: len(kept)] and kept
+    resumed = list(extractor.run(folder, out=out, backend=backend, settings=settings))
+    assert [line.article for line in resumed] == names
+    assert len(backend.calls) == calls + len(names) - len(kept)  # the kept ones are not redone
