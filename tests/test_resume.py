@@ -151,6 +151,59 @@ def test_kill_9_under_the_whole_fault_mix_then_resume_accounts_for_every_article
     assert lines == stable_lines(tmp_path / "reference.jsonl")
 
 
+REPO = Path(__file__).resolve().parent.parent
+
+
+def real_corpus(folder: Path) -> list[str]:
+    """The seeds and the real dev articles (`evals/real/dev`, 1987-2024, up to 10,558
+    characters), copied as they are into one folder; their ids in input order."""
+    folder.mkdir()
+    sources = sorted((REPO / "seeds").glob("*.txt")) + sorted(
+        (REPO / "evals" / "real" / "dev").glob("*.txt")
+    )
+    for source in sources:
+        (folder / source.name).write_bytes(source.read_bytes())
+    return sorted(source.stem for source in sources)
+
+
+def test_kill_9_over_real_articles_then_resume_gives_exactly_one_line_each(
+    tmp_path: Path,
+) -> None:
+    ids = real_corpus(tmp_path / "corpus")
+    assert len(ids) == 36
+    server = FaultMixServer(latency=0.01, fault_rate=0.1, seed=11, hang=0.6)
+    # Chunks of at most 4,000 characters: the long articles take several requests each, and
+    # are merged from answers that quote their real sentences.
+    extra = ("--context-chars", "4000", "--timeout", "0.3", "--max-retries", "8")
+    with server:
+        out = tmp_path / "out.jsonl"
+        args = command(server, "out.jsonl", *extra)
+        for requests in (8, 30):
+            seen = len(server.requests)
+            kill_when(args, tmp_path, lambda: len(server.requests) >= seen + requests)  # noqa: B023
+            assert count_lines(out) < len(ids), "the run finished before it could be killed"
+        finished = run_to_end(args, tmp_path)
+
+    assert finished.returncode == 0, finished.stderr
+    assert "resumed" in finished.stderr
+    lines = stable_lines(out)
+    assert [line["article"] for line in lines] == ids  # exactly one line each, in input order
+    records = [line["record"] for line in lines]
+    assert any(record["provenance"]["chunks"] > 1 for record in records)
+    evidence = [item for record in records for item in _evidence(record)]
+    assert evidence and all(item["verified"] for item in evidence)
+
+
+def _evidence(record: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for name in ("date", "location"):
+        if record.get(name):
+            found.append(record[name]["evidence"])
+    for name in ("parties", "treaty_terms", "allegations", "denials"):
+        found.extend(item["evidence"] for item in record[name])
+    return found
+
+
 def invoke_in(cwd: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]) -> Result:
     """The same command in this process (faster than a new interpreter), through CliRunner."""
     monkeypatch.chdir(cwd)
