@@ -21,9 +21,16 @@ from extractor.cli import show as show_cmd
 from extractor.cli.failures import ExtractorTyper, exit_code_for
 from extractor.cli.streams import finish_stdout, repair_standard_streams
 
+_HELP = (
+    "Turn news articles into typed, evidence-grounded event records; score them against gold."
+    "\n\nStart with: extract run seeds/ --out out/seeds.jsonl, then extract show "
+    "out/seeds.jsonl and extract eval --predictions out/seeds.jsonl. Each command's --help "
+    "gives its options, exit codes and examples; README.md the rest."
+)
+
 app = ExtractorTyper(
     name="extract",
-    help="Turn news articles into typed, evidence-grounded event records; score them against gold.",
+    help=_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -206,3 +206,21 @@ def _eval_events(
         typer.echo(f"regression: {regression.message()}", err=True)
     if regressions:
         raise typer.Exit(1)
+
+
+eval_.__doc__ = "\n\n".join(
+    [
+        "Score extractions against hand-labelled gold; print the table; gate or bless.",
+        "Exit codes: 0 scored (with --check: no field fell below its baseline); 1 with "
+        "--check a field regressed, or with --check/--bless over 5% of the gold articles are "
+        "error lines or missing; 2 invalid or unreadable gold, predictions or baseline, or a "
+        "backend configuration error; 74 a report or the baseline could not be written.",
+        "Examples:",
+        "extract eval --predictions out/seeds.jsonl --html report.html",
+        "extract eval --backend offline --check   (run, score, exit 1 on a regression)",
+        "extract eval --backend offline --bless   (accept the scores as the baseline)",
+        "extract eval --backend offline --articles evals/real/heldout --gold "
+        "evals/real/heldout/gold --check",
+        "extract eval --events events.jsonl --gold-events evals/events/seeds.jsonl --check",
+    ]
+)

@@ -85,3 +85,18 @@ def _article_texts(paths: list[Path]) -> dict[str, str]:
         return {}
     _, reader = read_articles([str(path) for path in paths])
     return {item.id: item.text for item in reader if isinstance(item, Article)}
+
+
+events.__doc__ = "\n\n".join(
+    [
+        "Group the records of one or more runs into events, merged with per-source "
+        "provenance.",
+        "Exit codes: 0 written; 2 a file that is not a run, or a bad --grouping or --update.",
+        "Examples:",
+        "extract run seeds/ -o s.jsonl && extract events s.jsonl --out events.jsonl",
+        "extract events run1.jsonl run2.jsonl --out events.jsonl   (error lines are left out)",
+        "extract events s.jsonl --out base.jsonl --grouping date-parties   (a baseline)",
+        "extract events new.jsonl --update events.jsonl   (regroup only the events it touches)",
+        "extract events s.jsonl --out e.jsonl --html events.html --articles seeds/   (the view)",
+    ]
+)

@@ -22,6 +22,11 @@ _HELP = "\n\n".join(
         "Exit codes: 0 exported; 2 a run is missing or holds a line that is not a result "
         "line, an unknown --to format or one that cannot be written, or the optional package "
         "for it is not installed (the message names the pip install).",
+        "Examples:",
+        "extract export out/seeds.jsonl --to out/seeds.sqlite   (then: sqlite3 "
+        "out/seeds.sqlite)",
+        "extract export shard1.jsonl shard2.jsonl --to tables/   (CSV, one file per table)",
+        "extract export run.jsonl --to run.duckdb   (needs the duckdb extra)",
     ]
 )
 

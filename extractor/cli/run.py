@@ -48,6 +48,15 @@ _HELP = "\n\n".join(
         "in one article: the message names the log file with the traceback); 74 the output "
         "could not be written (disk full, read-only, closed standard output); 130 interrupted; "
         "141 the reader of standard output went away.",
+        "Examples:",
+        "extract run seeds/ --out out/seeds.jsonl   (offline backend: no key, no network)",
+        "extract run articles/*.html feed.jsonl -o run.jsonl   (files, globs, JSON Lines)",
+        "curl -s URL | extract run - --source Reuters --published 2024-06-19 > run.jsonl",
+        "OPENAI_API_KEY=sk-... extract run seeds/ --backend openai --model gpt-4o-mini "
+        "-o run.jsonl",
+        "extract run seeds/ --preset llamacpp -o run.jsonl   (llama.cpp's llama-server on "
+        "localhost:8080; also ollama, vllm, lmstudio)",
+        "extract run seeds/ -o run.jsonl --retry-errors   (resume, redoing the error lines)",
     ]
 )
 
@@ -119,7 +128,7 @@ def run(
         float | None,
         typer.Option(
             help="Share of a record's evidence that may be unverified (default 0.5); above it "
-            "an LLM is re-asked once, and a record still so gets warnings: [mostly_unverified]."
+            "an LLM is re-asked once, and a record still so gets the warning mostly_unverified."
         ),
     ] = None,
     context_chars: Annotated[

@@ -25,7 +25,6 @@ def schema(
         "strings bounded).",
     ),
 ) -> None:
-    """Print the JSON Schema of an event record (or of the LLM's answer, a result or event line)."""
     if llm + line + events > 1:
         typer.echo("extract schema: --llm, --line and --events are exclusive", err=True)
         raise typer.Exit(2)
@@ -47,3 +46,18 @@ def schema(
     else:
         document = record_json_schema()
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+schema.__doc__ = "\n\n".join(
+    [
+        "Print the JSON Schema of an event record (or of the LLM's answer, a result or event "
+        "line).",
+        "Examples:",
+        "extract schema > record.schema.json   (a record, as `extract run` writes it)",
+        "extract schema --llm   (what an LLM is asked to answer: OpenAI strict mode)",
+        "extract schema --llm --max-items 8   (as the llamacpp preset sends it: lists and "
+        "strings bounded)",
+        "extract schema --line   (a whole line of `extract run`: record or error)",
+        "extract schema --events   (a line of `extract events`)",
+    ]
+)

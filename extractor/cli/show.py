@@ -68,8 +68,6 @@ def _spend(usage: Usage) -> str:
 def show(
     results: Annotated[Path, typer.Argument(help="A JSON Lines file written by `extract run`.")],
 ) -> None:
-    """Print a run for reading: one block per article, facts with ✓/✗ evidence; an error line
-    shows its type, message and what the article spent before failing."""
     from extractor.lines import LineError, ResultLine
 
     try:
@@ -90,3 +88,16 @@ def show(
             typer.echo(render_error(line.article, line.error))
         elif line.record is not None:
             typer.echo(render_record(line.article, line.record))
+
+
+show.__doc__ = "\n\n".join(
+    [
+        "Print a run for reading: one block per article, facts with ✓/✗ evidence; an error "
+        "line shows its type, message and what the article spent before failing.",
+        "Exit codes: 0 shown; 2 the file cannot be read or holds a line that is not a result "
+        "line; 74 standard output cannot be written.",
+        "Examples:",
+        "extract show out/seeds.jsonl",
+        "extract run seeds/ -o run.jsonl && extract show run.jsonl | less",
+    ]
+)
