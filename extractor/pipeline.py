@@ -188,7 +188,8 @@ def _overlaps(a: Evidence, b: Evidence) -> bool:
 def merge_records(parts: list[EventRecord]) -> EventRecord:
     """Merge chunk records: the first chunk's headline fields, de-duplicated lists."""
     if len(parts) == 1:
-        # The usual case. Copying it (deeply) cost a fifth of an LLM article's CPU time.
+        # The usual case: nothing to merge, and a deep copy was about a sixth of the CPU time
+        # of an LLM article's step.
         return parts[0]
     merged = parts[0].model_copy(deep=True)
     for part in parts[1:]:
