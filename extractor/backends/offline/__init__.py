@@ -99,7 +99,8 @@ class OfflineBackend:
         draft = EventDraft(
             title=make_title(parsed, event, parties),
             summary="",
-            event_type=diplomatic_type(event.type, parties),
+            # A company only the tagger knows makes no deal a treaty ("Sears settled with the FTC").
+            event_type=diplomatic_type(event.type, parties, frozenset(mentions.tagged)),
             date=find_date(parsed, event),
             location=find_location(parsed, mentions, event, states),
             parties=parties,

@@ -23,7 +23,7 @@ TITLES = LEADER_TITLES | words(
     "minister secretary secretary-general ambassador envoy spokesman spokeswoman spokesperson "
     "negotiator diplomat official chief commander general chairman chairwoman chair governor "
     "mayor speaker representative delegate counterpart vice-president deputy adviser advisor "
-    "director-general commissioner head foreign defence defense aide"
+    "director-general commissioner head foreign defence defense aide undersecretary under-secretary"
 )
 HONORIFICS = words("mr mrs ms miss dr sir dame mr. mrs. ms. dr.")
 # Names inside a longer institution's name are not the state: "University of Oslo".
@@ -83,6 +83,10 @@ class Mentions:
     entities: dict[str, Entity]
     _by_token: dict[tuple[int, int], Mention]
     _by_sentence: dict[int, list[Mention]] = field(default_factory=dict)
+    #: Organisations only the tagger knows (its ORG names), kept apart: they may be parties when
+    #: the event's clauses name them as actors, never speakers, places or accused by themselves.
+    tagged: dict[str, Entity] = field(default_factory=dict)
+    _tagged_by_token: dict[tuple[int, int], Mention] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # One pass here instead of a scan of every token per `in_sentence` call.
@@ -103,9 +107,24 @@ class Mentions:
         """The mention covering a token, if any."""
         return self._by_token.get((sentence.index, int(token.i)))
 
+    def tagged_at(self, sentence: Sentence, token: Any) -> Mention | None:
+        """The tagger-only organisation a token is part of, if any."""
+        return self._tagged_by_token.get((sentence.index, int(token.i)))
+
+    def tagged_in_sentence(self, sentence: Sentence) -> list[Mention]:
+        """Tagger-only organisations in a sentence, in text order."""
+        found = {id(m): m for (i, _), m in self._tagged_by_token.items() if i == sentence.index}
+        return sorted(found.values(), key=lambda m: m.first)
+
+    def add_tagged(self, mention: Mention) -> None:
+        entity = self.tagged.setdefault(mention.name, Entity(mention.name, "organisation"))
+        entity.mentions.append(mention)
+        for k in range(mention.first, mention.last + 1):
+            self._tagged_by_token[(mention.sentence.index, k)] = mention
+
     def in_sentence(self, sentence: Sentence) -> list[Mention]:
         """Mentions in a sentence, in text order."""
         return list(self._by_sentence.get(sentence.index, []))
 
     def entity(self, name: str) -> Entity | None:
-        return self.entities.get(name)
+        return self.entities.get(name) or self.tagged.get(name)

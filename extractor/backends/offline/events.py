@@ -264,11 +264,15 @@ def find_main_event(article: ParsedArticle) -> MainEvent:
     return MainEvent("other", first, None, None, [first] if first else [])
 
 
-def diplomatic_type(kind: EventType, parties: list[PartyDraft]) -> EventType:
+def diplomatic_type(
+    kind: EventType, parties: list[PartyDraft], companies: frozenset[str] = frozenset()
+) -> EventType:
     """An agreement or ceasefire with no state, bloc or international body among its parties is
-    a contract (a manager's deal with a club, a corporate settlement): `other`."""
+    a contract (a manager's deal with a club, a corporate settlement): `other`. `companies` are
+    parties known only as the tagger's organisations, never states or international bodies."""
     signed = kind in ("agreement_signed", "ceasefire")
-    if signed and parties and not any(p.type != "person" for p in parties):
+    public = [p for p in parties if p.type != "person" and p.name not in companies]
+    if signed and parties and not public:
         return "other"
     return kind
 

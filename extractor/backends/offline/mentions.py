@@ -5,6 +5,8 @@ Every mention keeps its sentence and token range. Mentions of one thing are merg
 "Kim Jong-un", "Mr Kim" and "Kim" into Kim Jong Un. A person's `represents` is read from the
 way news copy names officials: "Russian President Vladimir Putin", "North Korea's Kim Jong Un",
 "Shin Won-sik, South Korea's defence minister", "North Korea, whose leader Kim Jong Un".
+The tagger's ORG names no gazetteer entry covers are kept apart (`Mentions.tagged`), for
+parties only.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from extractor.backends.offline.entities import (
     MentionKind,
     Mentions,
 )
+from extractor.backends.offline.events import AGREEMENT_NOUNS
 from extractor.backends.offline.people import (
     Cluster,
     canonical_person,
@@ -296,4 +299,50 @@ def find_mentions(article: ParsedArticle) -> Mentions:
     _descriptive_aliases(article, entities)
     for entity in entities.values():
         entity.mentions.sort(key=lambda m: (m.sentence.index, m.first))
-    return Mentions(article, entities, by_token)
+    mentions = Mentions(article, entities, by_token)
+    for mention in _tagged_organisations(article, by_token):
+        mentions.add_tagged(mention)
+    return mentions
+
+
+def _part_of_a_title(doc: Any, lo: int, hi: int) -> bool:
+    """'Interior Minister', 'Secretary of State': the tagger's ORG is a person's title."""
+    after = doc[hi + 1].lower_ if hi + 1 < len(doc) else ""
+    before = doc[lo - 2].lower_ if lo >= 2 and doc[lo - 1].lower_ == "of" else ""
+    return after in TITLES or before in TITLES
+
+
+def _tagged_organisations(
+    article: ParsedArticle, by_token: dict[tuple[int, int], Mention]
+) -> list[Mention]:
+    """The tagger's ORG names in the body that no gazetteer or person mention covers ("Boeing",
+    "the Federal Trade Commission"), under one name per spelling."""
+    found: list[Mention] = []
+    names: dict[str, str] = {}
+    for sentence in article.body:
+        for ent in sentence.ents:
+            if ent.label_ != "ORG":
+                continue
+            doc = ent.doc
+            lo, hi = ent.start, ent.end - 1
+            while lo <= hi and (doc[lo].lower_ == "the" or doc[lo].is_punct):
+                lo += 1
+            while hi >= lo and (doc[hi].text in ("'s", "'", "’s") or doc[hi].is_punct):
+                hi -= 1
+            if hi < lo or any((sentence.index, k) in by_token for k in range(lo, hi + 1)):
+                continue
+            if any(doc[k].lemma_.lower() in AGREEMENT_NOUNS for k in range(lo, hi + 1)):
+                continue  # "the International Natural Rubber Agreement" is what is signed
+            if _part_of_a_title(doc, lo, hi):
+                continue
+            if hi - 1 > lo and doc[hi].lower_ == "agency" and doc[hi - 1].lower_ == "news":
+                hi -= 2  # "Xinhua news agency" is Xinhua
+            if not doc[lo].text[:1].isupper():
+                continue
+            surface = article.text[sentence.char(doc[lo]) : sentence.char_end(doc[hi])]
+            key = name_key(surface)
+            # "Sears" after "Sears Roebuck and Co": the short form of a name already read.
+            longer = next((n for k, n in names.items() if k.startswith(key + " ")), None)
+            name = names.setdefault(key, longer or surface)
+            found.append(Mention(sentence, lo, hi, surface, name, "organisation", "name"))
+    return found

@@ -5,7 +5,8 @@ sentence that reports the event: its subject ("Russia and North Korea have signe
 other side ("signed ... with North Korea's Kim Jong Un"), the agreement's "between X and Y".
 People who act for a party are representatives; states they represent are parties too.
 Brokers ("mediated by Qatar", "Egyptian mediators") are mediators. Someone who only comments
-or alleges is not a party.
+or alleges is not a party. Organisations only the tagger knows (`Mentions.tagged`) count when
+the parse ties them to the trigger or a lead clause names them as actors.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from extractor.backends.offline.document import ParsedArticle, Sentence
-from extractor.backends.offline.entities import TITLES, Entity, Mention, Mentions
+from extractor.backends.offline.entities import LEADER_TITLES, TITLES, Entity, Mention, Mentions
 from extractor.backends.offline.events import MainEvent, signings
 from extractor.backends.offline.lexicon import words
 from extractor.schema import AllegationDraft, DenialDraft, PartyDraft, PartyRole
@@ -25,6 +26,7 @@ _ATTACHING = words(
     "npadvmod dative iobj punct"
 )
 _ATTACHING_PREPS = words("with between by among of from and")
+_MEETINGS = words("meeting talks summit conference")
 _GENERIC_SIDES = words("leaders sides countries nations parties governments states")
 _MEDIATION = words("mediate broker facilitate host mediator mediators mediation")
 _MAX_EVIDENCE = 240
@@ -52,16 +54,23 @@ def _head(mention: Mention) -> Any:
 
 def _path_to(token: Any, targets: set[int], limit: int = 7) -> bool:
     """Whether `token` hangs from one of `targets` by attaching relations only."""
-    current = token
+    current, below = token, token
     for _ in range(limit):
         if current.i in targets:
             return True
         if current.dep_ not in _ATTACHING or current.head.i == current.i:
             return False
-        if current.dep_ == "prep" and current.lower_ not in _ATTACHING_PREPS:
+        if current.dep_ == "prep" and not _attaching_prep(current, below):
             return False
-        current = current.head
+        current, below = current.head, current
     return current.i in targets
+
+
+def _attaching_prep(prep: Any, below: Any) -> bool:
+    """'signed with X', 'between X and Y'; 'reached at a meeting between X and Y': who met."""
+    if prep.lower_ in _ATTACHING_PREPS:
+        return True
+    return prep.lower_ == "at" and below.lemma_.lower() in _MEETINGS
 
 
 def _triggers(event: MainEvent, sentence: Sentence) -> tuple[set[int], list[Any]]:
@@ -83,14 +92,16 @@ def _attached(mentions: Mentions, event: MainEvent) -> list[_Found]:
     found: list[_Found] = []
     main = event.sentence
     ordered = sorted(event.sentences, key=lambda s: (s is not main, s.kind != "body", s.index))
+    known: set[str] = set()  # who the event's sentences read so far name
     for sentence in ordered:
         targets, trigger_tokens = _triggers(event, sentence)
         if not targets:
             continue
-        here = [m for m in mentions.in_sentence(sentence) if _path_to(_head(m), targets)]
-        known = {f.entity.name for f in found}
+        named = mentions.in_sentence(sentence) + mentions.tagged_in_sentence(sentence)
+        here = [m for m in named if _path_to(_head(m), targets)]
         if found and not any(m.name in known for m in here):
             continue  # another signing ("a firm signed three deals"), not the main event's
+        known |= {m.name for m in named}
         for mention in here:
             head = _head(mention)
             if _modifier_only(mention):
@@ -190,6 +201,8 @@ _ACTOR_PREPS = words("with by between against on to")
 # Relations inside a noun phrase that still name its actor ("Iranian charges", "Kuwait's envoy").
 _PHRASE_DEPS = words("compound amod poss nmod appos conj cc det nummod case punct")
 _LEAD_ACTOR_SENTENCES = 2
+# Verbs whose object is where a report came from, not a side: "told Reuters", "seen by AFP".
+_SOURCING_VERBS = words("tell quote cite see")
 _ACCUSING_VERBS = words("accuse blame charge condemn denounce criticise criticize")
 
 
@@ -234,6 +247,9 @@ def _lead_actors(article: ParsedArticle, mentions: Mentions) -> list[_Found]:
             for head in _actor_heads(verb):
                 for tok in _phrase_tokens(head):
                     mention = mentions.mention_at(sentence, tok)
+                    if mention is None and verb.lemma_.lower() not in _SOURCING_VERBS:
+                        # "Boeing won an order", not the outlet a source "told".
+                        mention = mentions.tagged_at(sentence, tok)
                     if mention is None or _modifier_only(mention):
                         continue
                     entity = mentions.entity(mention.name)
@@ -311,6 +327,9 @@ def find_parties(article: ParsedArticle, mentions: Mentions, event: MainEvent) -
             drafts.append(_draft(person, "representative", person.represents, quote))
         elif person.name in mediators:
             drafts.append(_draft(person, "mediator", None, quote))
+        elif person.name in signers and person.titles & LEADER_TITLES:
+            # "President Salva Kiir and Riek Machar agree": leaders act for their sides.
+            drafts.append(_draft(person, "representative", None, quote))
         elif person.name in signers:
             # "Jose Mourinho has agreed a deal": bound in his own name, for no state.
             drafts.append(_draft(person, "signatory", None, quote))

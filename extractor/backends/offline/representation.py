@@ -92,6 +92,8 @@ def represented(
     if hi < sentence.span.end and doc[hi].text == ",":
         right: list[Any] = []
         k = hi + 1
+        if k + 1 < sentence.span.end and doc[k].lower_ == "who" and doc[k + 1].lemma_ == "be":
+            k += 2  # "Nicholas Burns, who is U.S. Undersecretary of State"
         while k < sentence.span.end and len(right) < 10:
             tok = doc[k]
             if tok.text in (",", ".", ";", ")") or tok.pos_ in ("VERB", "AUX"):
@@ -102,6 +104,8 @@ def represented(
         state = _state_in(by_token, sentence, hi + 1, k - 1) if right else None
         if state is not None and right_titles:
             return state.name, mention.first, k - 1, right_titles
+        if right_titles and "secretary of state" in " ".join(t.lower_ for t in right):
+            return "United States", mention.first, k - 1, right_titles
     if mention.first - 2 >= sentence.span.start and doc[mention.first - 1].text == "(":
         before = by_token.get((sentence.index, mention.first - 2))
         if before is not None and before.type != "person":
