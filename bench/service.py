@@ -92,28 +92,38 @@ def measure_http(server: Server, key: str, articles: list[dict[str, Any]],
     }
 
 
-def measure_memory(server: Server, key: str, corpus: Path, count: int) -> dict[str, float]:
-    """RSS of the server before and after it has processed a job of `count` articles."""
+def measure_memory(server: Server, key: str, corpus: Path, count: int,
+                   per_job: int = 1_000) -> dict[str, float]:
+    """RSS of the server before and after it has processed `count` articles, posted as jobs of
+    `per_job` articles (one body of 10,000 would pass the server's body limit)."""
     assert server.process is not None
     before = _rss_mb(server.process.pid)
-    body = corpus.read_bytes()
+    rows = corpus.read_text("utf-8").splitlines()
     started = time.perf_counter()
+    lines = 0
     with server.client(key) as client:
-        job = client.post("/v1/jobs", content=body,
-                          headers={"Content-Type": "application/x-ndjson"}).json()["id"]
-        while client.get(f"/v1/jobs/{job}").json()["status"] != "done":
-            time.sleep(1)
-        lines = 0
-        cursor = 0
-        while True:
-            page = client.get(f"/v1/jobs/{job}/results", params={"cursor": cursor,
-                                                                  "limit": 10_000})
-            lines += len(page.text.splitlines())
-            cursor = int(page.headers["X-Next-Cursor"])
-            if page.headers["X-Complete"] == "true":
-                break
+        jobs = []
+        for first in range(0, len(rows), per_job):
+            body = "\n".join(rows[first:first + per_job]) + "\n"
+            answer = client.post("/v1/jobs", content=body.encode("utf-8"),
+                                 headers={"Content-Type": "application/x-ndjson"})
+            if answer.status_code != 202:
+                raise SystemExit(f"POST /v1/jobs answered {answer.status_code}: {answer.text}")
+            jobs.append(answer.json()["id"])
+        for job in jobs:
+            while client.get(f"/v1/jobs/{job}").json()["status"] != "done":
+                time.sleep(1)
+            cursor = 0
+            while True:
+                page = client.get(f"/v1/jobs/{job}/results", params={"cursor": cursor,
+                                                                      "limit": 10_000})
+                lines += len(page.text.splitlines())
+                cursor = int(page.headers["X-Next-Cursor"])
+                if page.headers["X-Complete"] == "true":
+                    break
     return {
         "articles": count,
+        "jobs": len(jobs),
         "lines": lines,
         "seconds": round(time.perf_counter() - started, 1),
         "rss_before_mb": round(before, 1),
