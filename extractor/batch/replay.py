@@ -1,6 +1,6 @@
 """An article's exchange with the model, replayed against the answers of its batches.
 
-A live run asks, judges the answer and re-asks (`extractor.backends.llm.backend.Conversation`);
+A live run asks, judges the answer and re-asks (`extractor.backends.llm.conversation.Conversation`);
 here the same conversation is driven by the answers the batches gave, looked up by the
 `custom_id` of each request it would send. The replay ends with the extraction, with a typed
 error (refusal, truncation, a request the provider failed, an answer still invalid after its
