@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from extractor import __version__
 from extractor.backends.base import Backend
@@ -37,6 +35,7 @@ from extractor.runner import close_backend, make_step
 from extractor.service.costs import CostBound
 from extractor.service.db import open_database
 from extractor.service.metrics import Metrics
+from extractor.service.middleware import BodyLimit, Observe
 from extractor.service.models import (
     ArticleIn,
     ErrorAnswer,
@@ -103,8 +102,8 @@ def create_app(
             429: {"model": ErrorAnswer, "description": "Past the key's requests per minute."},
         },
     )
-    app.add_middleware(_BodyLimit, limit=config.max_body_bytes)
-    app.add_middleware(_Observe, metrics=metrics)
+    app.add_middleware(BodyLimit, limit=config.max_body_bytes)
+    app.add_middleware(Observe, metrics=metrics)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     _routes(app)
@@ -404,87 +403,3 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     error = invalid(f"{where + ': ' if where else ''}{message}{more}")
     return JSONResponse(error.body(), status_code=422)
-
-
-# ---------------------------------------------------------------------- ASGI middleware
-
-
-class _BodyLimit:
-    """413 for a body over `limit` bytes, by its Content-Length or as it streams in."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers", []))
-        length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.limit:
-            await self._too_large(scope, receive, send)
-            return
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                await self._too_large(scope, receive, send)
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = ServiceError(413, "body_too_large",
-                             f"the request body is over the server's limit of "
-                             f"{self.limit:,} bytes (--max-body-bytes)")
-        response = JSONResponse(error.body(), status_code=413, headers={"Connection": "close"})
-        await response(scope, receive, send)
-
-
-class _Observe:
-    """Counts every answered request and its latency, by route template (not raw path)."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def observe(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observe)
-        finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            self.metrics.observe_request(
-                scope["method"], template, status, time.perf_counter() - started
-            )
-

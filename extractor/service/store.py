@@ -10,6 +10,9 @@ Workers lease articles (`lease`), renew the leases while they run (`renew`) and 
 line with `finish`, which only succeeds for the lease's holder: an article whose worker died
 (a server killed with ``kill -9``) is leased again once its lease runs out, and a worker whose
 lease was taken over cannot write a second line.
+
+Over 400 lines because every statement that reads or writes the service's tables is here: the
+locking of admission, leasing and finishing is reviewed against each other in one place.
 """
 
 from __future__ import annotations
