@@ -3,12 +3,15 @@
 Candidates are places after "in"/"at" ("a summit in Pyongyang", "in Pyongyang's central
 square") and "the <demonym> capital". A place in a sentence that reports the event scores
 highest; a city beats a country; a city that is the capital of a party state is preferred
-over others named only in passing. A wire dateline ("GENEVA, March 20 -") names the place
-first.
+over others named only in passing. A place the headline puts the story in ("Talks in London
+end ...") is preferred; a place the sentence sets in the past ("talks in Geneva last month", "a
+previous summit in Geneva", "the first round, held in Geneva") is background, not where the
+event happened. A wire dateline ("GENEVA, March 20 -") names the place first.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from extractor.backends.offline.document import ParsedArticle, Sentence
@@ -18,6 +21,10 @@ from extractor.gazetteer import capital_of, is_city, match
 from extractor.schema import LocationDraft
 
 _PLACE_PREPS = frozenset(["in", "at"])
+# Words that set a place's event before the one reported: "a previous summit in Geneva".
+_EARLIER = frozenset(["previous", "earlier", "prior", "former", "first", "past", "last"])
+_PERIODS = frozenset(["week", "month", "year", "round", "time", "summer", "winter", "spring",
+                      "autumn", "fall"])
 
 
 def _place_of(token: Any) -> Any:
@@ -81,6 +88,20 @@ def _candidates(
     return out
 
 
+def _set_earlier(sentence: Sentence, prep: Any, last: Any) -> bool:
+    """Whether the phrase around a place puts it before the event reported: "previous",
+    "earlier", "first" before it, or "last month" / "earlier this year" right after it."""
+    doc = sentence.span.doc
+    lo = max(sentence.span.start, prep.head.i - 3)
+    hi = min(sentence.span.end - 1, last.i + 3)
+    before = [t.lower_ for t in doc[lo : prep.i]]
+    after = [t.lower_ for t in doc[last.i + 1 : hi + 1]]
+    if any(word in _EARLIER and word != "last" for word in before):
+        return True
+    pairs = itertools.pairwise(after)
+    return any(a in ("last", "earlier") and b in _PERIODS | {"this"} for a, b in pairs)
+
+
 def dateline_location(article: ParsedArticle) -> LocationDraft | None:
     """The city a wire dateline names ("KUWAIT, June 2 -" is Kuwait City), in its own words."""
     if article.dateline is None:
@@ -107,10 +128,18 @@ def find_location(
         return dated
     best: tuple[int, int, str, Sentence, Any, Any] | None = None
     event_ids = {s.index for s in event.sentences}
+    headlined = {
+        name
+        for sentence in article.header
+        if sentence.kind == "headline"
+        for name, _, _, _ in _candidates(article, sentence, mentions)
+    }
     for order, sentence in enumerate(article.body):
         for name, city, prep, last in _candidates(article, sentence, mentions):
             if not city and name not in party_states:
                 continue  # "the war in Ukraine" does not say where the event was
+            if _set_earlier(sentence, prep, last):
+                continue  # "talks in Geneva last month": an earlier event's place
             score = 0
             if sentence is event.sentence:
                 score += 4
@@ -123,6 +152,8 @@ def find_location(
                 home = match(name)
                 if home is not None and home.entry.name in party_states:
                     score += 2
+            if name in headlined:
+                score += 3  # as strong as being named in the event's own sentence
             key = (score, -order)
             if best is None or key > (best[0], best[1]):
                 best = (score, -order, name, sentence, prep, last)
