@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 import tracemalloc
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -256,9 +257,22 @@ def test_after_a_configuration_error_cached_answers_still_give_records(tmp_path:
     assert summary.exit_code == 2
 
 
+@pytest.fixture
+def terminal_sigint() -> Iterator[None]:
+    """Ctrl-C as at a terminal. A suite started in the background of a non-interactive shell
+    (`make test &`) inherits SIGINT ignored, and Python then leaves it ignored; the tests of
+    what a user's interrupt does get Python's default handler, restored afterwards."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 # The signal may land while the reader has an input file open; the interpreter closes it.
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.usefixtures("terminal_sigint")
 def test_ctrl_c_sends_nothing_more_and_keeps_every_finished_line(tmp_path: Path) -> None:
     ids = write_corpus(tmp_path / "in", 60)
     backend = FakeBackend()
